@@ -1,0 +1,179 @@
+/* zencast serve: start everything on one loop, and drain it all on SIGTERM. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "cli/commands.h"
+#include "log.h"
+#include "render_worker.h"
+
+#define DRAIN_POLL_MS 20
+#define RATE_LIMIT_MAX_KEYS 100000
+
+static const char USAGE[] =
+    "Usage: zencast serve\n\n"
+    "Serves the HTTP API, the WebSocket signalling and the built web app on PORT (3001),\n"
+    "with an embedded render worker. Configuration comes from the environment and ./.env\n"
+    "(see .env.example): PORT, HOST, DATA_DIR, DATABASE_URL, REDIS_URL, AWS_S3_BUCKET,\n"
+    "JWT_SECRET, JWT_EXPIRES_IN, REFRESH_TOKEN_EXPIRES_IN, PUBLIC_URL, STATIC_DIR, LOG_LEVEL.\n"
+    "SIGTERM or SIGINT: stop taking work, finish requests in flight, exit 0.\n";
+
+typedef struct {
+    app app;
+    config cfg;
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t drain_timer;
+    uint64_t drain_deadline_ms;
+    render_worker *worker;
+} server_process;
+
+/* Many WebSocket clients need many descriptors; take the hard limit we are allowed. */
+static void raise_file_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void finish_shutdown(server_process *p)
+{
+    uv_close((uv_handle_t *)&p->drain_timer, NULL);
+    http_server_stop(p->app.http);
+    render_worker_stop(p->worker);
+    p->worker = NULL;
+    db_close(p->app.db);
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+    server_process *p = t->data;
+    int inflight = http_server_inflight(p->app.http);
+    if (inflight > 0 && uv_now(&p->loop) < p->drain_deadline_ms)
+        return;
+    if (inflight > 0)
+        log_warn("shutdown: %d request(s) still running after SHUTDOWN_GRACE; closing them", inflight);
+    uv_timer_stop(t);
+    finish_shutdown(p);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    server_process *p = handle->data;
+    log_info("signal %d: shutting down, finishing %d request(s) in flight", signum,
+             http_server_inflight(p->app.http));
+    http_server_set_draining(p->app.http);
+    uv_close((uv_handle_t *)&p->sigterm, NULL);
+    uv_close((uv_handle_t *)&p->sigint, NULL);
+    p->drain_deadline_ms = uv_now(&p->loop) + (uint64_t)p->cfg.shutdown_grace_s * 1000;
+    uv_timer_start(&p->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
+}
+
+static void watch_signals(server_process *p)
+{
+    uv_signal_init(&p->loop, &p->sigterm);
+    uv_signal_init(&p->loop, &p->sigint);
+    uv_timer_init(&p->loop, &p->drain_timer);
+    p->sigterm.data = p->sigint.data = p->drain_timer.data = p;
+    uv_signal_start(&p->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&p->sigint, on_signal, SIGINT);
+}
+
+static int check_backends(const config *cfg)
+{
+    if (cfg->redis_url[0]) {
+        log_error("configuration: REDIS_URL: the Redis rooms back end is not in this version yet; unset it");
+        return -1;
+    }
+    if (cfg->s3_bucket[0])
+        log_warn("AWS_S3_BUCKET is set, but uploads arrive in a later version; nothing is stored yet");
+    return 0;
+}
+
+static int start_http(server_process *p)
+{
+    http_server_options opts = {
+        .host = p->cfg.host,
+        .port = p->cfg.port,
+        .static_dir = p->cfg.static_dir,
+        .max_body_bytes = p->cfg.max_body_bytes,
+        .idle_timeout_s = (int)p->cfg.http_idle_timeout_s,
+        .handler = api_handle,
+        .app = &p->app,
+    };
+    char err[256];
+    p->app.http = http_server_start(&p->loop, &opts, err, sizeof err);
+    if (!p->app.http) {
+        log_error("http: %s", err);
+        return -1;
+    }
+    log_info("listening on http://%s:%d (public URL %s)", p->cfg.host, p->cfg.port, p->cfg.public_url);
+    return 0;
+}
+
+static int start_app(server_process *p)
+{
+    app *a = &p->app;
+    a->cfg = &p->cfg;
+    a->loop = &p->loop;
+    a->rooms = rooms_local_new();
+    a->login_by_account = rate_limit_new(p->cfg.login_max_failures_per_account,
+                                         p->cfg.login_rate_window_s * 1000, RATE_LIMIT_MAX_KEYS);
+    a->login_by_address = rate_limit_new(p->cfg.login_max_failures_per_address,
+                                         p->cfg.login_rate_window_s * 1000, RATE_LIMIT_MAX_KEYS);
+    if (!a->rooms || !a->login_by_account || !a->login_by_address)
+        return -1;
+    log_info("rooms: %s", a->rooms->backend->name);
+    a->db = cli_open_database(&p->loop, &p->cfg, true);
+    if (!a->db)
+        return -1;
+    if (start_http(p) < 0) {
+        db_close(a->db);
+        return -1;
+    }
+    char id[64];
+    snprintf(id, sizeof id, "embedded-%d", (int)getpid());
+    p->worker = render_worker_start(&p->loop, id);
+    return 0;
+}
+
+static void free_app(server_process *p)
+{
+    http_server_free(p->app.http);
+    rooms_free(p->app.rooms);
+    rate_limit_free(p->app.login_by_account);
+    rate_limit_free(p->app.login_by_address);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, USAGE))
+        return 0;
+    static server_process p; /* one per process; large */
+    if (cli_load_config(&p.cfg) < 0 || check_backends(&p.cfg) < 0)
+        return 1;
+    char err[512];
+    if (config_ensure_jwt_secret(&p.cfg, err, sizeof err) < 0) {
+        log_error("configuration: %s", err);
+        return 1;
+    }
+    raise_file_limit();
+    setenv("UV_THREADPOOL_SIZE", "8", 0); /* argon2 must not starve SQLite of threads */
+    uv_loop_init(&p.loop);
+    if (start_app(&p) < 0) {
+        cli_drain_loop(&p.loop);
+        free_app(&p);
+        return 1;
+    }
+    watch_signals(&p);
+    cli_drain_loop(&p.loop);
+    free_app(&p);
+    log_info("shutdown complete");
+    return 0;
+}
