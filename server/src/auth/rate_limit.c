@@ -21,11 +21,13 @@ struct rate_limit {
     int nkeys;
 };
 
+/* Keys are stored cut to KEY_MAX - 1 bytes, so hashing and comparing look at that
+ * prefix only: a longer key must still find its own entry. */
 static unsigned hash_key(const char *s)
 {
     unsigned h = 2166136261u; /* FNV-1a */
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
+    for (size_t i = 0; i < KEY_MAX - 1 && s[i]; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h % BUCKETS;
 }
 
@@ -55,7 +57,7 @@ void rate_limit_free(rate_limit *rl)
 static entry **find_slot(rate_limit *rl, const char *key)
 {
     entry **slot = &rl->buckets[hash_key(key)];
-    while (*slot && strcmp((*slot)->key, key) != 0)
+    while (*slot && strncmp((*slot)->key, key, KEY_MAX - 1) != 0)
         slot = &(*slot)->next;
     return slot;
 }

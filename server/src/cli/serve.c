@@ -29,6 +29,7 @@ typedef struct {
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer;
     uint64_t drain_deadline_ms;
+    bool http_stopped;
     render_worker *worker;
 } server_process;
 
@@ -42,10 +43,13 @@ static void raise_file_limit(void)
     }
 }
 
-static void finish_shutdown(server_process *p)
+/* Shutdown runs in two phases on one timer. Draining: requests finish while the server
+ * still answers (until SHUTDOWN_GRACE). Closing: the listener and connections are gone;
+ * handlers still running finish their database work (their answers are dropped), then
+ * the database closes and the loop runs dry. */
+static void close_backends(server_process *p)
 {
     uv_close((uv_handle_t *)&p->drain_timer, NULL);
-    http_server_stop(p->app.http);
     render_worker_stop(p->worker);
     p->worker = NULL;
     db_close(p->app.db);
@@ -55,12 +59,19 @@ static void on_drain_tick(uv_timer_t *t)
 {
     server_process *p = t->data;
     int inflight = http_server_inflight(p->app.http);
-    if (inflight > 0 && uv_now(&p->loop) < p->drain_deadline_ms)
-        return;
-    if (inflight > 0)
-        log_warn("shutdown: %d request(s) still running after SHUTDOWN_GRACE; closing them", inflight);
-    uv_timer_stop(t);
-    finish_shutdown(p);
+    if (!p->http_stopped) {
+        if (inflight > 0 && uv_now(&p->loop) < p->drain_deadline_ms)
+            return;
+        if (inflight > 0)
+            log_warn("shutdown: %d request(s) still running after SHUTDOWN_GRACE; dropping their connections",
+                     inflight);
+        http_server_stop(p->app.http);
+        p->http_stopped = true;
+    }
+    if (inflight == 0) {
+        uv_timer_stop(t);
+        close_backends(p);
+    }
 }
 
 static void on_signal(uv_signal_t *handle, int signum)

@@ -334,6 +334,8 @@ static int on_file_done(struct lws *wsi, http_conn *conn)
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     http_conn *conn = user;
+    if (!conn) /* lws calls some reasons before the connection has its state */
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return on_http(wsi, conn);
@@ -401,6 +403,7 @@ http_server *http_server_start(uv_loop_t *loop, const http_server_options *opts,
     info.pt_serv_buf_size = 256 * 1024;
     info.keepalive_timeout = opts->idle_timeout_s;
     info.timeout_secs = (unsigned int)opts->idle_timeout_s;
+    info.timeout_secs_ah_idle = opts->idle_timeout_s; /* a client that connects and sends no full headers */
     info.server_string = "zencast";
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {

@@ -32,12 +32,52 @@ db *db_open(uv_loop_t *loop, const char *database_url, const char *sqlite_path,
     return NULL;
 }
 
+/* A query the back end refused at once (closing, out of memory) still gets its
+ * callback, from the loop, so that no request waits forever for an answer. */
+typedef struct {
+    uv_timer_t timer;
+    db_callback cb;
+    void *ctx;
+} refused_query;
+
+static void refused_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void refused_fire(uv_timer_t *t)
+{
+    refused_query *q = t->data;
+    db_result res = { .status = DB_ERR_UNAVAILABLE };
+    snprintf(res.error, sizeof res.error, "the database is closing or out of memory");
+    q->cb(&res, q->ctx);
+    uv_close((uv_handle_t *)t, refused_closed);
+}
+
+static int defer_refusal(uv_loop_t *loop, db_callback cb, void *ctx)
+{
+    refused_query *q = calloc(1, sizeof *q);
+    if (!q || uv_timer_init(loop, &q->timer) != 0) {
+        free(q);
+        return -1;
+    }
+    q->cb = cb;
+    q->ctx = ctx;
+    q->timer.data = q;
+    uv_timer_start(&q->timer, refused_fire, 0, 0);
+    return 0;
+}
+
 int db_query(db *d, const char *sql, const db_param *params, int nparams,
              db_callback cb, void *ctx)
 {
     if (!d)
         return -1;
-    return d->backend->query(d, sql, params, nparams, cb, ctx);
+    if (d->backend->query(d, sql, params, nparams, cb, ctx) == 0)
+        return 0;
+    if (cb)
+        defer_refusal(d->loop, cb, ctx);
+    return -1;
 }
 
 void db_close(db *d)

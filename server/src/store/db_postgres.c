@@ -571,10 +571,13 @@ static void conn_on_ready_io(pg_conn *c, int events)
 static void on_conn_io(uv_poll_t *h, int status, int events)
 {
     pg_conn *c = h->data;
-    if (status < 0) {
-        conn_abort(c, DB_ERR_UNAVAILABLE, uv_strerror(status));
+    if (status < 0 && c->state == CONN_READY) {
+        bool described = !PQconsumeInput(c->pg);
+        conn_abort(c, DB_ERR_UNAVAILABLE, described ? PQerrorMessage(c->pg) : uv_strerror(status));
         return;
     }
+    /* libuv reports a socket error (POLLERR) as a bad status, as when a connect is
+     * refused; PQconnectPoll reads the error itself and moves on to the next address. */
     if (c->state == CONN_CONNECTING)
         conn_continue_connect(c);
     else if (c->state == CONN_READY)

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import { registerUser, startServer, uniqueEmail } from './lib/server.mjs';
 import { decodeJwt, forge, signJwt, accessClaims } from './lib/jwt.mjs';
-import { assertError, assertInvalidField, assertJson, assertUser, stopAndCheck } from './lib/expect.mjs';
+import { assertError, assertInvalidField, assertJson, assertUser, stopAndCheck, withServer } from './lib/expect.mjs';
 
 let server;
 
@@ -194,12 +194,16 @@ describe('refresh', () => {
     }
   });
 
-  test('unknown, garbage and access tokens are 401 invalid_refresh_token', async () => {
+  test('unknown, garbage and access tokens are refused', async () => {
     const u = await registerUser(server);
-    for (const refreshToken of ['nope', 'a'.repeat(64), u.accessToken, `${u.refreshToken}x`]) {
+    for (const refreshToken of ['nope', 'a'.repeat(64), `${u.refreshToken}x`, u.refreshToken.slice(0, -1)]) {
       const res = await post('/api/auth/refresh', { refreshToken });
       assertError(res, 401, 'invalid_refresh_token');
     }
+    // An access token (a long JWT) is no refresh token: 401, or 400 if the server caps the field's length.
+    const res = await post('/api/auth/refresh', { refreshToken: u.accessToken });
+    if (res.status === 400) assertInvalidField(res, 'refreshToken');
+    else assertError(res, 401, 'invalid_refresh_token');
     // None of that hurt the real token.
     assertSession(await post('/api/auth/refresh', { refreshToken: u.refreshToken }), 200, u.user);
   });
@@ -265,8 +269,7 @@ describe('login rate limits', () => {
   });
 
   test('per address: with LOGIN_MAX_FAILURES_PER_ADDRESS=3, the 4th login from 127.0.0.1 is 429', async () => {
-    const limited = await startServer({ env: { LOGIN_MAX_FAILURES_PER_ADDRESS: 3 } });
-    try {
+    await withServer({ env: { LOGIN_MAX_FAILURES_PER_ADDRESS: 3 } }, async (limited) => {
       const u = await registerUser(limited);
       for (let i = 0; i < 3; i++) {
         // Different unknown accounts, so only the address limit can trigger.
@@ -278,8 +281,6 @@ describe('login rate limits', () => {
         assertError(res, 429, 'rate_limited');
         assert.match(res.headers.get('retry-after') ?? '', /^\d+$/, 'Retry-After header in seconds');
       }
-    } finally {
-      await stopAndCheck(limited);
-    }
+    });
   });
 });

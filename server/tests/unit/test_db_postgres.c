@@ -367,8 +367,11 @@ static void test_reconnects_after_terminate(void **state)
     const char *base = url_or_skip();
     char app[64], url[1024];
     snprintf(app, sizeof app, "zc_test_%d", (int)getpid());
-    snprintf(url, sizeof url, "%s%capplication_name=%s", base, strchr(base, '?') ? '&' : '?',
-             app);
+    if (strstr(base, "://"))
+        snprintf(url, sizeof url, "%s%capplication_name=%s", base,
+                 strchr(base, '?') ? '&' : '?', app);
+    else
+        snprintf(url, sizeof url, "%s application_name=%s", base, app);
     open_db(url);
     capture sleeper = { 0 }, killer = { 0 };
     assert_int_equal(db_query(d, "SELECT pg_sleep(10)", NULL, 0, on_capture, &sleeper), 0);

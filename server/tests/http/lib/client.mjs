@@ -62,10 +62,10 @@ export function rawHttp({ port, method = 'GET', path, headers = {}, chunks = [],
 /**
  * Opens a raw TCP connection, writes `data` (if any) and collects what comes back.
  * Resolves { received, closed, error, elapsedMs } when the server closes the connection, or —
- * if it keeps the connection open — once one complete response (head + Content-Length body)
- * has arrived (closed is then false). Rejects after timeoutMs.
+ * unless untilClose is set — once one complete response (head + Content-Length body) has
+ * arrived while the connection stays open (closed is then false). Rejects after timeoutMs.
  */
-export function rawTcp(port, data, { timeoutMs = 15_000 } = {}) {
+export function rawTcp(port, data, { timeoutMs = 15_000, untilClose = false } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const socket = net.connect(port, '127.0.0.1');
@@ -91,7 +91,7 @@ export function rawTcp(port, data, { timeoutMs = 15_000 } = {}) {
     });
     socket.on('data', (d) => {
       received = Buffer.concat([received, d]);
-      if (completeResponse(received)) finish(false);
+      if (!untilClose && completeResponse(received)) finish(false);
     });
     socket.on('error', (err) => {
       error = err; // ECONNRESET etc.: 'close' follows

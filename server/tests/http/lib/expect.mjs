@@ -1,6 +1,8 @@
 // Assertions shared by the test files.
 import assert from 'node:assert/strict';
 
+import { startServer } from './server.mjs';
+
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function describe(res) {
@@ -60,6 +62,25 @@ export async function stopAndCheck(server) {
   assert.equal(result.code, 0, `server should exit 0 on SIGTERM, got code ${result.code} signal ${result.signal}\n--- log ---\n${result.log}`);
   assert.match(result.log, /shutdown complete/, `log should say "shutdown complete"\n--- log ---\n${result.log}`);
   return result;
+}
+
+/**
+ * Starts a server for one test, runs fn(server), then stops it. If fn fails, its error is
+ * rethrown with the server's log attached (a failed stop does not hide it); otherwise the
+ * stop is checked like stopAndCheck.
+ */
+export async function withServer(options, fn) {
+  const server = await startServer(options);
+  let value;
+  try {
+    value = await fn(server);
+  } catch (err) {
+    const { code, signal, log } = await server.stop();
+    err.message += `\n--- server log (exit code ${code}, signal ${signal}) ---\n${log}`;
+    throw err;
+  }
+  await stopAndCheck(server);
+  return value;
 }
 
 /** Resolves once the event loop has seen the millisecond clock pass `ms`. */

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole suite, as `make test` runs it (after building build/ and build-asan/):
+#   1. C unit tests, on the plain build and on the ASan+UBSan build;
+#   2. HTTP integration tests against a real `zencast serve` (ASan+UBSan build),
+#      once on SQLite and once on a throwaway PostgreSQL this script starts and removes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0}
+
+step() { printf '\n=== %s ===\n' "$*"; }
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+
+pg_dir=$(mktemp -d /tmp/zencast-test-pg.XXXXXX)
+cleanup() { scripts/pg-test-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || rm -rf "$pg_dir"; }
+trap cleanup EXIT
+
+step "starting a throwaway PostgreSQL"
+pg_url=$(scripts/pg-test-cluster.sh start "$pg_dir" "$(free_port)")
+echo "PostgreSQL at $pg_url"
+
+step "C unit tests (plain build)"
+(cd build && TEST_DATABASE_URL=$pg_url ctest --output-on-failure)
+
+step "C unit tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
+(cd build-asan && TEST_DATABASE_URL=$pg_url ctest --output-on-failure)
+
+node_test() {
+  if node --help | grep -q -- --test-concurrency; then
+    node --test --test-concurrency=1 server/tests/http/
+  else
+    node --test server/tests/http/
+  fi
+}
+
+step "HTTP integration tests on SQLite (ASan+UBSan build)"
+ZENCAST_BIN=$PWD/build-asan/zencast node_test
+
+step "HTTP integration tests on PostgreSQL (ASan+UBSan build)"
+ZENCAST_BIN=$PWD/build-asan/zencast TEST_DATABASE_URL=$pg_url node_test
