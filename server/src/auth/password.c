@@ -43,8 +43,9 @@ static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 
 static void make_dummy_hash(void)
 {
-    uint8_t salt[SALT_LEN] = { 0 }, secret[24];
-    char pw[40];
+    uint8_t salt[SALT_LEN], secret[24];
+    char pw[2 * sizeof secret + 1];
+    crypto_random_bytes(salt, sizeof salt);
     crypto_random_bytes(secret, sizeof secret);
     crypto_hex(secret, sizeof secret, pw);
     argon2id_hash_encoded(ARGON2_T_COST, ARGON2_M_COST_KIB, ARGON2_LANES, pw, strlen(pw), salt,

@@ -21,6 +21,7 @@ struct http_server {
     void *foreign_loops[1];
     int inflight;
     bool draining;
+    bool stopping;
 };
 
 /* Per-connection state; lws allocates and zeroes it. On keep-alive it serves one
@@ -255,12 +256,21 @@ static int check_body_framing(struct lws *wsi, http_request *req, long *content_
     return 0;
 }
 
+/* lws numbers methods 0 GET, 1 POST, 2 OPTIONS, 3 PUT, 4 PATCH, 5 DELETE, 7 HEAD. */
+static http_method method_of(int lws_method)
+{
+    static const http_method METHODS[] = { HTTP_GET, HTTP_POST, HTTP_OPTIONS, HTTP_PUT, HTTP_PATCH,
+                                           HTTP_DELETE, HTTP_METHOD_UNKNOWN, HTTP_HEAD };
+    if (lws_method < 0 || lws_method >= (int)(sizeof METHODS / sizeof METHODS[0]))
+        return HTTP_METHOD_UNKNOWN;
+    return METHODS[lws_method];
+}
+
 static int on_http(struct lws *wsi, http_conn *conn)
 {
     char *uri;
     int uri_len;
-    int m = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
-    http_method method = m >= 0 && m < HTTP_METHOD_UNKNOWN ? (http_method)m : HTTP_METHOD_UNKNOWN;
+    http_method method = method_of(lws_http_get_uri_and_method(wsi, &uri, &uri_len));
     char path[HTTP_PATH_MAX];
     snprintf(path, sizeof path, "%.*s", uri_len, uri ? uri : "/");
     conn->wsi = wsi;
@@ -405,6 +415,7 @@ http_server *http_server_start(uv_loop_t *loop, const http_server_options *opts,
     info.timeout_secs = (unsigned int)opts->idle_timeout_s;
     info.timeout_secs_ah_idle = opts->idle_timeout_s; /* a client that connects and sends no full headers */
     info.server_string = "zencast";
+    info.pcontext = &s->ctx; /* lws sets it to NULL once the context is wholly destroyed */
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
         snprintf(err, err_size, "cannot listen on %s:%d (is the port in use?)", opts->host, opts->port);
@@ -420,13 +431,19 @@ bool http_server_is_draining(const http_server *s) { return s->draining; }
 
 void http_server_stop(http_server *s)
 {
-    if (s && s->ctx) {
+    if (s && s->ctx && !s->stopping) {
+        s->stopping = true;
         lws_context_destroy(s->ctx);
-        s->ctx = NULL;
     }
 }
 
+/* With connections still open at stop, lws finishes destroying the context only when
+ * called once more after the loop has closed its handles. */
 void http_server_free(http_server *s)
 {
+    if (!s)
+        return;
+    if (s->ctx)
+        lws_context_destroy(s->ctx);
     free(s);
 }

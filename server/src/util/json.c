@@ -10,8 +10,9 @@ json_t *json_parse_object(const char *body, size_t len)
     if (!body || len == 0)
         return NULL;
     json_error_t error;
-    /* JSON_REJECT_DUPLICATES: {"email":"a","email":"b"} must not be read two ways. */
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error);
+    /* JSON_REJECT_DUPLICATES: {"email":"a","email":"b"} must not be read two ways.
+     * JSON_ALLOW_NUL: "\u0000" is valid JSON; the field checks refuse it by name. */
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
     if (root && !json_is_object(root)) {
         json_decref(root);
         return NULL;
