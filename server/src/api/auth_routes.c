@@ -306,8 +306,8 @@ static bool read_refresh_token(http_request *req, auth_ctx *c)
     json_t *body = api_read_body(req);
     if (!body)
         return false;
-    char token[128];
-    bool ok = api_string_field(req, body, "refreshToken", 1, 100, token, sizeof token);
+    char token[1025]; /* ours are 43 characters; anything up to 1 KiB is just "not valid" */
+    bool ok = api_string_field(req, body, "refreshToken", 1, sizeof token - 1, token, sizeof token);
     json_decref(body);
     if (ok)
         crypto_sha256_hex(token, strlen(token), c->token_hash);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "http/static_files.h"
 #include "log.h"
@@ -196,6 +197,14 @@ static int is_api_path(const char *path)
            strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0;
 }
 
+static int on_file_done(struct lws *wsi, http_conn *conn)
+{
+    if (conn->sending_file)
+        log_request(conn->file_method, conn->file_path, 200, conn->file_bytes, conn->file_started_ns);
+    conn->sending_file = 0;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int serve_static(struct lws *wsi, http_conn *conn, http_method method, const char *path)
 {
     http_server *s = server_of(wsi);
@@ -211,14 +220,23 @@ static int serve_static(struct lws *wsi, http_conn *conn, http_method method, co
             return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
-    conn->sending_file = 1;
-    conn->file_started_ns = uv_hrtime();
+    struct stat st;
+    uint64_t started_ns = uv_hrtime();
+    conn->sending_file = method == HTTP_GET;
+    conn->file_started_ns = started_ns;
     conn->file_method = method;
+    conn->file_bytes = method == HTTP_GET && stat(file, &st) == 0 ? (size_t)st.st_size : 0;
     snprintf(conn->file_path, sizeof conn->file_path, "%s", path);
     static const char headers[] = "x-content-type-options: nosniff\x0d\x0a";
     int n = lws_serve_http_file(wsi, file, static_mime_type(file), headers, (int)sizeof headers - 1);
-    if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
+    if (method == HTTP_HEAD) { /* lws sent the headers and ended the transaction itself */
+        log_request(method, path, 200, 0, started_ns);
+        return n < 0 ? -1 : 0;
+    }
+    if (n < 0)
         return -1;
+    if (n > 0)
+        return on_file_done(wsi, conn);
     return 0;
 }
 
@@ -333,13 +351,6 @@ static void on_closed(http_conn *conn)
     }
 }
 
-static int on_file_done(struct lws *wsi, http_conn *conn)
-{
-    if (conn->sending_file)
-        log_request(conn->file_method, conn->file_path, 200, conn->file_bytes, conn->file_started_ns);
-    conn->sending_file = 0;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
 
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {

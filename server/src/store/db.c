@@ -167,7 +167,7 @@ static int apply_migration(db *d, const migration *m, char *err, size_t err_size
     return 0;
 }
 
-int db_migrate(db *d, char *err, size_t err_size)
+static int migrate_unlocked(db *d, char *err, size_t err_size)
 {
     if (d->backend->exec_blocking(d, CREATE_MIGRATIONS_TABLE, err, err_size) != 0)
         return -1;
@@ -182,4 +182,16 @@ int db_migrate(db *d, char *err, size_t err_size)
             return -1;
     }
     return 0;
+}
+
+int db_migrate(db *d, char *err, size_t err_size)
+{
+    const db_backend *b = d->backend;
+    if (b->migration_lock_sql && b->exec_blocking(d, b->migration_lock_sql, err, err_size) != 0)
+        return -1;
+    int rc = migrate_unlocked(d, err, err_size);
+    char ignored[256];
+    if (b->migration_unlock_sql)
+        b->exec_blocking(d, b->migration_unlock_sql, ignored, sizeof ignored);
+    return rc;
 }

@@ -57,6 +57,10 @@ typedef struct db_backend {
      * int64 in *out (0 when no row). 0 or -1. */
     int (*query_int_blocking)(db *self, const char *sql, int64_t *out, char *err, size_t err_size);
     bool (*is_ready)(db *self);
+    /* Statements that make migrations exclusive between processes sharing the database
+     * (PostgreSQL's advisory lock); NULL when one process owns the database file. */
+    const char *migration_lock_sql;
+    const char *migration_unlock_sql;
     /* Finishes queued queries' callbacks with DB_ERR_UNAVAILABLE, closes handles, frees. */
     void (*close)(db *self);
 } db_backend;

@@ -723,6 +723,9 @@ static const db_backend postgres_backend = {
     .query_int_blocking = pg_query_int_blocking,
     .is_ready = pg_is_ready,
     .close = pg_close,
+    /* Several `zencast serve` starting at once must not apply a migration twice. */
+    .migration_lock_sql = "SELECT pg_advisory_lock(7367287)",
+    .migration_unlock_sql = "SELECT pg_advisory_unlock(7367287)",
 };
 
 /* ---------------------------------------------------------------- open */

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-import { JWT_SECRET, freePort, makeTempDir, registerUser, runZencast, startServer, uniqueEmail, waitFor } from './lib/server.mjs';
+import { JWT_SECRET, createTestDatabase, freePort, makeTempDir, registerUser, runZencast, startServer, uniqueEmail, waitFor } from './lib/server.mjs';
 import { completeResponse, rawHttp, rawTcp, statusOf } from './lib/client.mjs';
 import { assertError, assertJson, stopAndCheck, withServer } from './lib/expect.mjs';
 
@@ -68,6 +68,14 @@ describe('health', () => {
 
   test('the log says where it listens', () => {
     assert.ok(server.log().includes(`listening on http://127.0.0.1:${server.port}`), server.log());
+  });
+
+  test('PUBLIC_URL defaults to http://localhost:PORT (in invite URLs)', async () => {
+    const u = await registerUser(server);
+    const res = await server.request('POST', '/api/recordings', { token: u.accessToken, body: { title: 'default public url' } });
+    assertJson(res, 201);
+    const { roomId, inviteToken, inviteUrl } = res.body.recording;
+    assert.equal(inviteUrl, `http://localhost:${server.port}/join/${roomId}?invite=${inviteToken}`);
   });
 });
 
@@ -204,6 +212,17 @@ describe('static files', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
     assert.equal(res.text, '');
+  });
+
+  test('static requests are logged too, with the bytes sent', async () => {
+    const marker = randomBytes(4).toString('hex');
+    await fs.writeFile(path.join(staticDir, 'assets', `logged-${marker}.js`), APP_JS);
+    assert.equal((await server.request('GET', `/assets/logged-${marker}.js`)).status, 200);
+    assert.equal((await server.request('HEAD', `/assets/logged-${marker}.js`)).status, 200);
+    const log = await server.waitForLog(new RegExp(`GET /assets/logged-${marker}\\.js 200 \\d+B \\d+ms`));
+    const bytes = Number(new RegExp(`GET /assets/logged-${marker}\\.js 200 (\\d+)B`).exec(log)[1]);
+    assert.ok(bytes >= Buffer.byteLength(APP_JS), `logged ${bytes}B for a ${Buffer.byteLength(APP_JS)}-byte file`);
+    await server.waitForLog(new RegExp(`HEAD /assets/logged-${marker}\\.js 200 \\d+B \\d+ms`));
   });
 
   test('content types by extension', async () => {
@@ -348,5 +367,43 @@ describe('shutdown', () => {
       assert.match(victim.log(), /shutdown complete/);
       assert.match(victim.log(), /POST \/api\/auth\/login 200/);
     }).finally(() => socket?.destroy());
+  });
+});
+
+describe('database migrations', () => {
+  test('zencast migrate applies the schema once and is idempotent', async () => {
+    const database = await createTestDatabase();
+    const dataDir = await makeTempDir('zencast-migrate-');
+    const env = { DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}) };
+    try {
+      const first = await runZencast(['migrate'], { env });
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /applied migration 1 \(001_init\)/);
+      const second = await runZencast(['migrate'], { env });
+      assert.equal(second.code, 0, second.stderr);
+      assert.doesNotMatch(second.stderr, /applied migration/);
+      assert.match(second.stderr, /migrations up to date/);
+    } finally {
+      await database?.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('PostgreSQL: two servers starting at once on one empty database both come up', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL' }, async () => {
+    const database = await createTestDatabase();
+    let servers = [];
+    try {
+      const started = await Promise.allSettled([0, 1].map(() => startServer({ env: { DATABASE_URL: database.url } })));
+      servers = started.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+      for (const s of started) assert.equal(s.status, 'fulfilled', String(s.reason));
+      const logs = servers.map((s) => s.log());
+      assert.equal(logs.filter((l) => /applied migration 1/.test(l)).length, 1, 'exactly one server applies the migration');
+      const { email, password } = await registerUser(servers[0]);
+      const login = await servers[1].request('POST', '/api/auth/login', { body: { email, password } });
+      assert.equal(login.status, 200, 'a user registered on one instance signs in on the other');
+    } finally {
+      for (const s of servers) await stopAndCheck(s);
+      await database.drop();
+    }
   });
 });

@@ -43,6 +43,12 @@ const CONFIG_VARS = [
   'HTTP_IDLE_TIMEOUT', 'MAX_BODY_BYTES', 'SHUTDOWN_GRACE',
 ];
 
+// Servers still running when this process exits (a crashed test file) are killed with it.
+const liveChildren = new Set();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 /** Throws a readable error if the server binary is missing or not executable. */
 export async function assertBinary() {
   try {
@@ -128,6 +134,8 @@ export async function runZencast(args, { env = {}, cwd, timeoutMs = 20_000 } = {
   await assertBinary();
   const workDir = cwd ?? (await makeTempDir('zencast-run-'));
   const child = spawn(ZENCAST_BIN, args, { env: buildEnv(env), cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -166,10 +174,10 @@ export async function runZencast(args, { env = {}, cwd, timeoutMs = 20_000 } = {
 export async function startServer({ env: overrides = {} } = {}) {
   await assertBinary();
   const port = await freePort();
+  const database = 'DATABASE_URL' in overrides ? null : await createTestDatabase();
   const tmpDir = await makeTempDir();
   const dataDir = path.join(tmpDir, 'data');
   await fs.mkdir(dataDir);
-  const database = 'DATABASE_URL' in overrides ? null : await createTestDatabase();
 
   const env = buildEnv({
     PORT: port,
@@ -184,6 +192,8 @@ export async function startServer({ env: overrides = {} } = {}) {
 
   // Run from the temporary directory so no .env file of the developer's is picked up.
   const child = spawn(ZENCAST_BIN, ['serve'], { env, cwd: tmpDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
   const logWaiters = new Set();
   let stderr = '';
   let stdout = '';
