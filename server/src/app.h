@@ -18,6 +18,7 @@ typedef struct app {
     http_server *http;
     rate_limit *login_by_account;
     rate_limit *login_by_address;
+    struct rtc *rtc;
 } app;
 
 #endif

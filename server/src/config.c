@@ -307,6 +307,56 @@ static int parse_limits(config *cfg, config_getter get, void *ctx, char *err, si
     return 0;
 }
 
+/* Origins a browser may open /ws from: PUBLIC_URL's, and this port on localhost. */
+static void default_origins(const config *cfg, char *out, size_t size)
+{
+    char origin[512];
+    snprintf(origin, sizeof origin, "%s", cfg->public_url);
+    char *path = strchr(strstr(origin, "://") + 3, '/');
+    if (path)
+        *path = '\0';
+    snprintf(out, size, "%s,http://localhost:%d,http://127.0.0.1:%d", origin, cfg->port, cfg->port);
+}
+
+static int parse_realtime(config *cfg, config_getter get, void *ctx, char *err, size_t n)
+{
+    char origins[1024];
+    default_origins(cfg, origins, sizeof origins);
+    long long max_participants, max_message, per_second, queue;
+    int64_t countdown_s;
+    if (read_string(get, ctx, "ALLOWED_ORIGINS", origins, cfg->allowed_origins, sizeof cfg->allowed_origins, err, n) < 0 ||
+        read_int(get, ctx, "MAX_PARTICIPANTS", 8, 2, 64, &max_participants, err, n) < 0 ||
+        read_int(get, ctx, "WS_MAX_MESSAGE_BYTES", 65536, 1024, 1024 * 1024, &max_message, err, n) < 0 ||
+        read_int(get, ctx, "WS_MESSAGES_PER_SECOND", 50, 1, 10000, &per_second, err, n) < 0 ||
+        read_int(get, ctx, "WS_SEND_QUEUE_BYTES", 1024 * 1024, 64 * 1024, 64 * 1024 * 1024, &queue, err, n) < 0 ||
+        read_duration(get, ctx, "HEARTBEAT_INTERVAL", "10s", &cfg->heartbeat_interval_s, err, n) < 0 ||
+        read_duration(get, ctx, "HEARTBEAT_TIMEOUT", "30s", &cfg->heartbeat_timeout_s, err, n) < 0 ||
+        read_duration(get, ctx, "RECORDING_COUNTDOWN", "3s", &countdown_s, err, n) < 0 ||
+        read_string(get, ctx, "TURN_URLS", "", cfg->turn_urls, sizeof cfg->turn_urls, err, n) < 0 ||
+        read_string(get, ctx, "TURN_SECRET", "", cfg->turn_secret, sizeof cfg->turn_secret, err, n) < 0 ||
+        read_duration(get, ctx, "TURN_TTL", "12h", &cfg->turn_ttl_s, err, n) < 0)
+        return -1;
+    if (read_string(get, ctx, "STUN_URLS", "stun:stun.l.google.com:19302", cfg->stun_urls,
+                    sizeof cfg->stun_urls, err, n) < 0)
+        return -1;
+    if (strcmp(cfg->stun_urls, "none") == 0)
+        cfg->stun_urls[0] = '\0';
+    cfg->max_participants = (int)max_participants;
+    cfg->ws_max_message_bytes = (long)max_message;
+    cfg->ws_messages_per_second = (int)per_second;
+    cfg->ws_send_queue_bytes = (long)queue;
+    cfg->recording_countdown_ms = countdown_s * 1000;
+    if (cfg->heartbeat_timeout_s <= cfg->heartbeat_interval_s) {
+        snprintf(err, n, "HEARTBEAT_TIMEOUT: must be longer than HEARTBEAT_INTERVAL");
+        return -1;
+    }
+    if (cfg->turn_urls[0] && strlen(cfg->turn_secret) < 16) {
+        snprintf(err, n, "TURN_SECRET: required (16 bytes or more) when TURN_URLS is set");
+        return -1;
+    }
+    return 0;
+}
+
 int config_parse(config *cfg, config_getter get, void *ctx, char *err, size_t err_size)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -314,7 +364,8 @@ int config_parse(config *cfg, config_getter get, void *ctx, char *err, size_t er
         parse_database(cfg, get, ctx, err, err_size) < 0 ||
         parse_storage(cfg, get, ctx, err, err_size) < 0 ||
         parse_auth(cfg, get, ctx, err, err_size) < 0 ||
-        parse_limits(cfg, get, ctx, err, err_size) < 0)
+        parse_limits(cfg, get, ctx, err, err_size) < 0 ||
+        parse_realtime(cfg, get, ctx, err, err_size) < 0)
         return -1;
     return 0;
 }

@@ -37,6 +37,20 @@ typedef struct {
     int64_t http_idle_timeout_s;
     long max_body_bytes;
     int64_t shutdown_grace_s;
+
+    /* Real-time rooms (WebSocket signalling). */
+    char allowed_origins[1024];  /* comma-separated origins allowed to open /ws */
+    int max_participants;
+    long ws_max_message_bytes;
+    int ws_messages_per_second;
+    long ws_send_queue_bytes;
+    int64_t heartbeat_interval_s;
+    int64_t heartbeat_timeout_s;
+    int64_t recording_countdown_ms;
+    char stun_urls[1024];
+    char turn_urls[1024];
+    char turn_secret[CONFIG_SECRET_MAX];
+    int64_t turn_ttl_s;
 } config;
 
 /* Reads a variable: the process environment first, then the .env values loaded

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "log.h"
+#include "rtc/rtc.h"
 #include "util/crypto.h"
 
 #define TITLE_MAX 200
@@ -166,8 +167,6 @@ static void create_host_added(db_result *res, void *arg)
         rec_ctx_free(c);
         return;
     }
-    if (rooms_create(a->rooms, c->room_id, c->claims.subject) < 0)
-        log_warn("recording %s: the room could not be created in %s", c->room_id, a->rooms->backend->name);
     log_info("recording %s created by user %s", c->room_id, c->claims.subject);
     load_recording(c);
 }
@@ -253,7 +252,9 @@ static void delete_done(db_result *res, void *arg)
     } else if (res->affected == 0) {
         http_respond_error(c->req, 404, "not_found", "no such recording");
     } else {
-        rooms_remove(api_app(c->req)->rooms, c->room_id);
+        app *a = api_app(c->req);
+        rtc_close_room(a->rtc, c->room_id);
+        a->rooms->backend->remove_room(a->rooms, c->room_id);
         log_info("recording %s deleted by user %s", c->room_id, c->claims.subject);
         http_respond_empty(c->req, 204);
     }

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "log.h"
 #include "render_worker.h"
+#include "rtc/rtc.h"
 
 #define DRAIN_POLL_MS 20
 #define RATE_LIMIT_MAX_KEYS 100000
@@ -52,6 +53,9 @@ static void close_backends(server_process *p)
     uv_close((uv_handle_t *)&p->drain_timer, NULL);
     render_worker_stop(p->worker);
     p->worker = NULL;
+    rooms *r = p->app.rooms;
+    p->app.rooms = NULL; /* a connection closing late must not reach a closed back end */
+    r->backend->close(r);
     db_close(p->app.db);
 }
 
@@ -68,7 +72,7 @@ static void on_drain_tick(uv_timer_t *t)
         http_server_stop(p->app.http);
         p->http_stopped = true;
     }
-    if (inflight == 0) {
+    if (inflight == 0 && (!rtc_has_connections(p->app.rtc) || uv_now(&p->loop) > p->drain_deadline_ms + 2000)) {
         uv_timer_stop(t);
         close_backends(p);
     }
@@ -80,6 +84,7 @@ static void on_signal(uv_signal_t *handle, int signum)
     log_info("signal %d: shutting down, finishing %d request(s) in flight", signum,
              http_server_inflight(p->app.http));
     http_server_set_draining(p->app.http);
+    rtc_stop(p->app.rtc);
     uv_close((uv_handle_t *)&p->sigterm, NULL);
     uv_close((uv_handle_t *)&p->sigint, NULL);
     p->drain_deadline_ms = uv_now(&p->loop) + (uint64_t)p->cfg.shutdown_grace_s * 1000;
@@ -98,10 +103,6 @@ static void watch_signals(server_process *p)
 
 static int check_backends(const config *cfg)
 {
-    if (cfg->redis_url[0]) {
-        log_error("configuration: REDIS_URL: the Redis rooms back end is not in this version yet; unset it");
-        return -1;
-    }
     if (cfg->s3_bucket[0])
         log_warn("AWS_S3_BUCKET is set, but uploads arrive in a later version; nothing is stored yet");
     return 0;
@@ -116,6 +117,7 @@ static int start_http(server_process *p)
         .max_body_bytes = p->cfg.max_body_bytes,
         .idle_timeout_s = (int)p->cfg.http_idle_timeout_s,
         .handler = api_handle,
+        .ws_protocol = rtc_protocol(),
         .app = &p->app,
     };
     char err[256];
@@ -128,17 +130,30 @@ static int start_http(server_process *p)
     return 0;
 }
 
+static rooms *open_rooms(server_process *p)
+{
+    if (!p->cfg.redis_url[0])
+        return rooms_local_new(&p->loop);
+    char id[96], host[64] = "host", err[256];
+    gethostname(host, sizeof host - 1);
+    snprintf(id, sizeof id, "%s:%d:%d", host, p->cfg.port, (int)getpid());
+    rooms *r = rooms_redis_new(&p->loop, p->cfg.redis_url, id, err, sizeof err);
+    if (!r)
+        log_error("configuration: %s", err);
+    return r;
+}
+
 static int start_app(server_process *p)
 {
     app *a = &p->app;
     a->cfg = &p->cfg;
     a->loop = &p->loop;
-    a->rooms = rooms_local_new();
+    a->rooms = open_rooms(p);
     a->login_by_account = rate_limit_new(p->cfg.login_max_failures_per_account,
                                          p->cfg.login_rate_window_s * 1000, RATE_LIMIT_MAX_KEYS);
     a->login_by_address = rate_limit_new(p->cfg.login_max_failures_per_address,
                                          p->cfg.login_rate_window_s * 1000, RATE_LIMIT_MAX_KEYS);
-    if (!a->rooms || !a->login_by_account || !a->login_by_address)
+    if (!a->rooms || !a->login_by_account || !a->login_by_address || !(a->rtc = rtc_new(a)))
         return -1;
     log_info("rooms: %s", a->rooms->backend->name);
     a->db = cli_open_database(&p->loop, &p->cfg, true);
@@ -157,7 +172,7 @@ static int start_app(server_process *p)
 static void free_app(server_process *p)
 {
     http_server_free(p->app.http);
-    rooms_free(p->app.rooms);
+    rtc_free(p->app.rtc);
     rate_limit_free(p->app.login_by_account);
     rate_limit_free(p->app.login_by_address);
 }

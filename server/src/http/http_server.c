@@ -20,6 +20,7 @@ struct http_server {
     char static_root[PATH_MAX];
     char bind_host[64];
     void *foreign_loops[1];
+    struct lws_protocols protocols[3]; /* http, the WebSocket protocol, the terminator */
     int inflight;
     bool draining;
     bool stopping;
@@ -355,6 +356,9 @@ static void on_closed(http_conn *conn)
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     http_conn *conn = user;
+    /* A WebSocket that names no subprotocol lands here, on the first protocol: refuse it. */
+    if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
+        return 1;
     if (!conn) /* lws calls some reasons before the connection has its state */
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
@@ -376,10 +380,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     }
 }
 
-static const struct lws_protocols PROTOCOLS[] = {
-    { "http", http_callback, sizeof(http_conn), 0, 0, NULL, 0 },
-    { NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+static const struct lws_protocols HTTP_PROTOCOL = { "http", http_callback, sizeof(http_conn), 0, 0, NULL, 0 };
 
 /* lws logs through us, so its lines look like ours and honour LOG_LEVEL. */
 static void lws_log(int level, const char *line)
@@ -415,7 +416,10 @@ http_server *http_server_start(uv_loop_t *loop, const http_server_options *opts,
     memset(&info, 0, sizeof info);
     info.port = opts->port;
     info.iface = strcmp(s->bind_host, "0.0.0.0") == 0 ? NULL : s->bind_host;
-    info.protocols = PROTOCOLS;
+    s->protocols[0] = HTTP_PROTOCOL;
+    if (opts->ws_protocol)
+        s->protocols[1] = *opts->ws_protocol;
+    info.protocols = s->protocols;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
                    LWS_SERVER_OPTION_DISABLE_IPV6;
     info.foreign_loops = s->foreign_loops;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include <libwebsockets.h>
+
 #include "http/http_request.h"
 
 typedef void (*http_handler_fn)(http_request *req);
@@ -18,6 +20,7 @@ typedef struct {
     long max_body_bytes;
     int idle_timeout_s;
     http_handler_fn handler;    /* gets /api/..., /healthz and /readyz */
+    const struct lws_protocols *ws_protocol; /* the WebSocket protocol on /ws, or NULL */
     void *app;                  /* copied into every request */
 } http_server_options;
 
