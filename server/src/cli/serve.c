@@ -30,6 +30,7 @@ typedef struct {
     uv_signal_t sigterm, sigint;
     uv_timer_t drain_timer;
     uint64_t drain_deadline_ms;
+    uint64_t ws_close_deadline_ms;
     bool http_stopped;
     render_worker *worker;
 } server_process;
@@ -64,7 +65,9 @@ static void on_drain_tick(uv_timer_t *t)
     server_process *p = t->data;
     int inflight = http_server_inflight(p->app.http);
     if (!p->http_stopped) {
-        if (inflight > 0 && uv_now(&p->loop) < p->drain_deadline_ms)
+        /* WebSocket clients get their close frame (1001) before the listener goes. */
+        bool ws_open = rtc_has_connections(p->app.rtc) && uv_now(&p->loop) < p->ws_close_deadline_ms;
+        if ((inflight > 0 || ws_open) && uv_now(&p->loop) < p->drain_deadline_ms)
             return;
         if (inflight > 0)
             log_warn("shutdown: %d request(s) still running after SHUTDOWN_GRACE; dropping their connections",
@@ -88,6 +91,7 @@ static void on_signal(uv_signal_t *handle, int signum)
     uv_close((uv_handle_t *)&p->sigterm, NULL);
     uv_close((uv_handle_t *)&p->sigint, NULL);
     p->drain_deadline_ms = uv_now(&p->loop) + (uint64_t)p->cfg.shutdown_grace_s * 1000;
+    p->ws_close_deadline_ms = uv_now(&p->loop) + 1000;
     uv_timer_start(&p->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
 }
 

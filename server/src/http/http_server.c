@@ -357,8 +357,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 {
     http_conn *conn = user;
     /* A WebSocket that names no subprotocol lands here, on the first protocol: refuse it. */
-    if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
+    if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION) {
+        lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, NULL);
         return 1;
+    }
     if (!conn) /* lws calls some reasons before the connection has its state */
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
@@ -395,7 +397,7 @@ static void lws_log(int level, const char *line)
     else if (level & LLL_WARN)
         log_warn("lws: %s", copy);
     else
-        log_debug("lws: %s", copy);
+        log_info("lws: %s", copy);
 }
 
 http_server *http_server_start(uv_loop_t *loop, const http_server_options *opts, char *err, size_t err_size)
@@ -411,7 +413,9 @@ http_server *http_server_start(uv_loop_t *loop, const http_server_options *opts,
     snprintf(s->bind_host, sizeof s->bind_host, "%s", opts->host);
     s->foreign_loops[0] = loop;
 
-    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    lws_set_log_level(getenv("ZENCAST_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG
+                                                  : LLL_ERR | LLL_WARN,
+                      lws_log);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = opts->port;

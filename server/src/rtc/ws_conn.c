@@ -140,17 +140,35 @@ void ws_conn_fail(ws_conn *c, const char *code, const char *message, int close_c
     ws_conn_close(c, close_code, code);
 }
 
+/* lws 4.1 on libuv drops the close frame when a callback returns -1 after
+ * lws_close_reason() (its libuv close path runs twice and the second run kills the
+ * socket). So the close frame is written here, and the peer's answering close ends the
+ * connection; a peer that never answers is cut off after a few seconds. */
+static int send_close_frame(ws_conn *c)
+{
+    unsigned char frame[LWS_PRE + 2 + sizeof c->close_reason];
+    size_t reason_len = strlen(c->close_reason);
+    unsigned char *payload = frame + LWS_PRE;
+    payload[0] = (unsigned char)(c->close_code >> 8);
+    payload[1] = (unsigned char)(c->close_code & 0xff);
+    memcpy(payload + 2, c->close_reason, reason_len);
+    c->close_started = true;
+    /* 4 is lws's own LWS_WRITE_CLOSE, which its public header leaves out. */
+    if (lws_write(c->wsi, payload, 2 + reason_len, (enum lws_write_protocol)4) < 0)
+        return -1;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
+    return 0;
+}
+
 int ws_conn_write_next(ws_conn *c)
 {
     if (c->kill)
         return -1;
     out_msg *m = c->out_head;
     if (!m) {
-        if (!c->close_code)
+        if (!c->close_code || c->close_started)
             return 0;
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
-                         strlen(c->close_reason));
-        return -1;
+        return send_close_frame(c);
     }
     if (lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
         return -1;

@@ -44,6 +44,7 @@ typedef struct ws_conn {
     size_t out_bytes;
     int close_code;           /* sent once the queue is flushed; 0 = stay open */
     char close_reason[64];
+    bool close_started;
     bool kill;                /* close without waiting for the queue */
 
     uint64_t window_start_ms; /* message rate, per one-second window */

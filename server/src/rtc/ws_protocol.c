@@ -48,6 +48,7 @@ static int check_handshake(struct lws *wsi)
         lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
     if (strcmp(uri, "/ws") != 0) {
         log_info("ws: refused an upgrade to %s (only /ws)", uri[0] ? uri : "?");
+        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
         return 1;
     }
     int origin_len = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
@@ -56,6 +57,7 @@ static int check_handshake(struct lws *wsi)
     if (origin_len >= (int)sizeof origin || lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0 ||
         !origin_allowed(current_rtc->app->cfg, origin)) {
         log_warn("ws: refused an upgrade from origin %.100s (not in ALLOWED_ORIGINS)", origin);
+        lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
         return 1;
     }
     return 0;
