@@ -180,6 +180,14 @@ static void test_bad_values(void **state)
         { "MAX_BODY_BYTES", "10" },
         { "MAX_BODY_BYTES", "999999999999" },
         { "LOGIN_MAX_FAILURES_PER_ACCOUNT", "0" },
+        { "MAX_PARTICIPANTS", "1" },
+        { "MAX_PARTICIPANTS", "many" },
+        { "WS_MAX_MESSAGE_BYTES", "10" },
+        { "WS_MESSAGES_PER_SECOND", "0" },
+        { "WS_SEND_QUEUE_BYTES", "1" },
+        { "HEARTBEAT_INTERVAL", "often" },
+        { "RECORDING_COUNTDOWN", "-3s" },
+        { "TURN_TTL", "forever" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_refused(bad[i].name, bad[i].value, NULL, NULL, bad[i].name);
@@ -193,6 +201,24 @@ static void test_bad_values(void **state)
     memset(long_host, 'h', sizeof long_host - 1);
     long_host[sizeof long_host - 1] = '\0';
     expect_refused("HOST", long_host, NULL, NULL, "HOST");
+}
+
+static void test_realtime_settings(void **state)
+{
+    (void)state;
+    expect_refused("HEARTBEAT_INTERVAL", "30s", "HEARTBEAT_TIMEOUT", "10s", "HEARTBEAT_TIMEOUT");
+    expect_refused("TURN_URLS", "turn:t.example:3478", NULL, NULL, "TURN_SECRET");
+    static config cfg;
+    char err[256];
+    var none[] = { { "STUN_URLS", "none" }, { "PORT", "4000" }, { NULL, NULL } };
+    assert_int_equal(parse(&cfg, none, err, sizeof err), 0);
+    assert_string_equal(cfg.stun_urls, "");
+    assert_non_null(strstr(cfg.allowed_origins, "http://127.0.0.1:4000"));
+    assert_int_equal(cfg.max_participants, 8);
+    assert_int_equal(cfg.recording_countdown_ms, 3000);
+    var defaults[] = { { NULL, NULL } };
+    assert_int_equal(parse(&cfg, defaults, err, sizeof err), 0);
+    assert_string_equal(cfg.stun_urls, "stun:stun.l.google.com:19302");
 }
 
 static void test_bucket_without_region(void **state)
@@ -432,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_public_url_trailing_slash_trimmed),
         cmocka_unit_test(test_good_values),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_realtime_settings),
         cmocka_unit_test(test_bucket_without_region),
         cmocka_unit_test(test_production_requires_secret),
         cmocka_unit_test(test_parse_duration),
