@@ -10,7 +10,7 @@ BUILD_PACKAGES=(
   libjansson-dev libjwt-dev libargon2-dev libssl-dev
   libsqlite3-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
 )
-TEST_PACKAGES=(libcmocka-dev postgresql redis-server curl)
+TEST_PACKAGES=(libcmocka-dev postgresql redis-server curl python3-botocore)
 
 what=${1:-build}
 packages=("${BUILD_PACKAGES[@]}")

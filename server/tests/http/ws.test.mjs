@@ -346,6 +346,17 @@ describe('join', () => {
   });
 });
 
+describe('STUN_URLS empty', () => {
+  const s = lifecycle({ STUN_URLS: '' });
+
+  test('an empty STUN_URLS gives no STUN server', async () => {
+    const room = await createRoom(s.server);
+    const host = await joinHost(s.server, room);
+    assert.deepEqual(host.joined.iceServers, [], `iceServers: ${JSON.stringify(host.joined.iceServers)}`);
+    await host.ws.close();
+  });
+});
+
 describe('presence, relay and clock sync', () => {
   const s = lifecycle({});
   let room;
@@ -797,7 +808,10 @@ describe('reconnect replaces the old connection', () => {
     for (const ws of racers) ws.send({ type: 'join', roomId: room.roomId, token: grace.token });
     await Promise.all(racers.map((ws) => ws.next((m) => m.type === 'joined' || m.type === 'error')));
     await expectErrorAndClose(g2.ws, 'replaced', 4409);
-    await waitFor(() => racers.filter((ws) => ws.isOpen()).length === 1, { what: 'one racer left connected', timeoutMs: 5_000 });
+    await waitFor(() => racers.every((ws) => ws.isOpen() || ws.closeInfo()) && racers.filter((ws) => ws.isOpen()).length === 1, {
+      what: 'exactly one racer left connected, the others closed',
+      timeoutMs: 5_000,
+    });
     const winner = racers.find((ws) => ws.isOpen());
     for (const ws of racers.filter((r) => r !== winner)) {
       assert.equal(ws.closeInfo().code, 4409, `a replaced racer is closed 4409: ${JSON.stringify(ws.closeInfo())}`);
@@ -809,35 +823,54 @@ describe('reconnect replaces the old connection', () => {
 describe('heartbeat', () => {
   const s = lifecycle({ HEARTBEAT_INTERVAL: '1s', HEARTBEAT_TIMEOUT: '3s' });
 
-  test('a client that stops reading is dropped; one that answers pings stays', async () => {
+  test('a client that stops reading (no pongs, nothing read) is dropped: the others get peer-left', async () => {
     const room = await createRoom(s.server);
     const host = await joinHost(s.server, room);
     const grace = await addGuest(s.server, room, 'Sleepy');
     const g = await joinGuest(s.server, room, grace);
     await host.ws.next((m) => m.type === 'peer-joined' && m.participant?.id === grace.id);
-    const hostPingsAtStart = host.ws.pings();
 
-    // Neither reads nor answers pings from now on.
-    g.ws.ws._socket.pause();
-    const t0 = Date.now();
-    await host.ws.next((m) => m.type === 'peer-left' && m.participantId === grace.id, { timeoutMs: 15_000 });
-    assert.ok(Date.now() - t0 >= 2_500, `dropped only after about HEARTBEAT_TIMEOUT, not at once (${Date.now() - t0} ms)`);
-
-    // The host only answered pings (ws does it by itself) for longer than the timeout.
-    await host.ws.until((c) => c.pings() - hostPingsAtStart >= 5, { timeoutMs: 15_000, what: 'five server pings' });
-    assert.ok(host.ws.isOpen(), 'a client answering pings stays connected');
-    await pingPong(host.ws);
+    // The host keeps talking (clock sync), so only the guest is silent.
+    const keepAlive = setInterval(() => host.ws.isOpen() && host.ws.send({ type: 'ping', clientTime: Date.now() }), 500);
+    try {
+      g.ws.ws._socket.pause(); // neither reads nor answers pings from now on
+      const t0 = Date.now();
+      await host.ws.next((m) => m.type === 'peer-left' && m.participantId === grace.id, { timeoutMs: 15_000 });
+      assert.ok(Date.now() - t0 >= 2_500, `dropped only after about HEARTBEAT_TIMEOUT, not at once (${Date.now() - t0} ms)`);
+    } finally {
+      clearInterval(keepAlive);
+    }
     await assertParticipantsSeen(s.server, room, [host]);
-
-    // The dropped socket, once read again, finds itself closed.
+    // Once read again, the dropped socket finds itself closed.
     g.ws.ws._socket.resume();
     await g.ws.waitClosed({ timeoutMs: 10_000 });
     await host.ws.close();
   });
+
+  test('a client that only answers the server pings stays connected past HEARTBEAT_TIMEOUT', async () => {
+    const room = await createRoom(s.server);
+    const observer = await joinGuest(s.server, room, await addGuest(s.server, room, 'Chatty'));
+    const keepAlive = setInterval(() => observer.ws.isOpen() && observer.ws.send({ type: 'ping', clientTime: Date.now() }), 500);
+    try {
+      const host = await joinHost(s.server, room);
+      // From now on the host sends nothing but the pongs ws sends by itself.
+      const start = host.ws.pings();
+      await host.ws.until((c) => c.pings() - start >= 5 || c.closeInfo(), { timeoutMs: 15_000, what: 'five server pings' });
+      assert.ok(host.ws.isOpen(), `a client that answers pings must stay connected; it was closed after ${host.ws.pings() - start} pings: ${JSON.stringify(host.ws.closeInfo())}`);
+      assert.ok(host.ws.pings() - start >= 5, `the server pings a quiet connection every HEARTBEAT_INTERVAL (${host.ws.pings() - start} pings)`);
+      assert.equal(observer.ws.all((m) => m.type === 'peer-left' && m.participantId === room.hostId).length, 0, 'nobody saw the host leave');
+      await pingPong(host.ws);
+      await host.ws.close();
+    } finally {
+      clearInterval(keepAlive);
+    }
+    await observer.ws.close();
+  });
 });
 
 describe('bad input', () => {
-  const s = lifecycle({ WS_MESSAGES_PER_SECOND: '50', MAX_PARTICIPANTS: '8' });
+  // A high message rate: these tests send many messages quickly; the rate limit has its own server.
+  const s = lifecycle({ WS_MESSAGES_PER_SECOND: '10000', MAX_PARTICIPANTS: '8' });
   let room;
   let host;
   let g;
@@ -1082,6 +1115,79 @@ describe('bad input', () => {
     await intact();
   });
 
+  test('the handshake is refused for a wrong subprotocol, path or Origin', async () => {
+    /** 'open', or the HTTP status of the refusal, or 'no HTTP answer (<error>)'. */
+    const outcome = (options) =>
+      connect(s.server, options).then(
+        (ws) => {
+          ws.terminate();
+          return 'open';
+        },
+        (e) => e.status ?? `no HTTP answer (${e.message})`,
+      );
+    const cases = [
+      ['no subprotocol', { protocol: null }, [400, 403, 404]],
+      ['another subprotocol', { protocol: 'zencast.v2' }, [400, 403, 404]],
+      ['other subprotocols only', { protocol: ['chat', 'superchat'] }, [400, 403, 404]],
+      ['path /other', { path: '/other' }, [400, 403, 404]],
+      ['path /api/ws', { path: '/api/ws' }, [400, 403, 404]],
+      ['path /ws/extra', { path: '/ws/extra' }, [400, 403, 404]],
+      ['a foreign Origin', { origin: 'http://evil.example' }, [403]],
+      ['this host on another port', { origin: `http://127.0.0.1:${s.server.port + 1}` }, [403]],
+      ['Origin null', { origin: 'null' }, [403]],
+    ];
+    const wrong = [];
+    for (const [what, options, statuses] of cases) {
+      const got = await outcome(options);
+      if (!statuses.includes(got)) wrong.push(`${what}: expected HTTP ${statuses.join('/')}, got ${got}`);
+    }
+
+    // Accepted: several subprotocols including ours; the default origins.
+    const multi = await connect(s.server, { protocol: ['other.v9', 'zencast.v1'] });
+    assert.equal(multi.ws.protocol, 'zencast.v1');
+    await multi.close();
+    for (const origin of [`http://127.0.0.1:${s.server.port}`, `http://localhost:${s.server.port}`]) {
+      const m = await join(s.server, { token: grace.token, roomId: room.roomId, origin });
+      // That replaced Grace's connection: the new one is Grace from now on.
+      await expectErrorAndClose(g.ws, 'replaced', 4409);
+      g = m;
+    }
+    await intact();
+    assert.deepEqual(wrong, [], 'every bad handshake is refused with an HTTP status');
+  });
+
+  test('no join within 10 s: close 4408', async () => {
+    const ws = await connect(s.server, { token: room.token });
+    const closed = await ws.waitClosed({ timeoutMs: 15_000 });
+    assert.equal(closed.code, 4408);
+    await intact();
+  });
+});
+
+describe('rate limit', () => {
+  const s = lifecycle({ WS_MESSAGES_PER_SECOND: '50' });
+  let room;
+  let host;
+  let g;
+  before(async () => {
+    room = await createRoom(s.server);
+    host = await joinHost(s.server, room);
+    g = await joinGuest(s.server, room, await addGuest(s.server, room, 'Grace'));
+  });
+
+  const intact = () => assertRoomIntact(s.server, room, [host, g]);
+
+  async function mallory(name) {
+    const m = await joinGuest(s.server, room, await addGuest(s.server, room, name));
+    await host.ws.next((msg) => msg.type === 'peer-joined' && msg.participant?.id === m.id);
+    await g.ws.next((msg) => msg.type === 'peer-joined' && msg.participant?.id === m.id);
+    return m;
+  }
+
+  async function malloryGone(m) {
+    for (const member of [host, g]) await member.ws.next((msg) => msg.type === 'peer-left' && msg.participantId === m.id);
+  }
+
   test('a flood: rate_limited and close 1008, while the room keeps working', async () => {
     const m = await mallory('Flooder');
     for (let i = 0; i < 400; i++) m.ws.send({ type: 'ping', clientTime: i });
@@ -1126,48 +1232,6 @@ describe('bad input', () => {
     await intact();
   });
 
-  test('the handshake is refused for a wrong subprotocol, path or Origin', async () => {
-    const refused = async (options, what) => {
-      const err = await connect(s.server, options).then(
-        (ws) => {
-          ws.terminate();
-          throw new Error(`${what}: the handshake was accepted (protocol ${JSON.stringify(ws.ws.protocol)})`);
-        },
-        (e) => e,
-      );
-      if (err.message.includes('the handshake was accepted')) throw err;
-      assert.ok([400, 403, 404].includes(err.status), `${what}: expected HTTP 400/403/404, got ${err.status}: ${err.message}`);
-      return err.status;
-    };
-    await refused({ protocol: null }, 'no subprotocol');
-    await refused({ protocol: 'zencast.v2' }, 'another subprotocol');
-    await refused({ protocol: ['chat', 'superchat'] }, 'other subprotocols');
-    await refused({ path: '/other' }, 'path /other');
-    await refused({ path: '/api/ws' }, 'path /api/ws');
-    await refused({ path: '/ws/extra' }, 'path /ws/extra');
-    assert.equal(await refused({ origin: 'http://evil.example' }, 'a foreign Origin'), 403);
-    assert.equal(await refused({ origin: `http://127.0.0.1:${s.server.port + 1}` }, 'another port'), 403);
-    assert.equal(await refused({ origin: 'null' }, 'Origin null'), 403);
-
-    // Accepted: several subprotocols including ours; the default origins.
-    const multi = await connect(s.server, { protocol: ['other.v9', 'zencast.v1'] });
-    assert.equal(multi.ws.protocol, 'zencast.v1');
-    await multi.close();
-    for (const origin of [`http://127.0.0.1:${s.server.port}`, `http://localhost:${s.server.port}`]) {
-      const m = await join(s.server, { token: grace.token, roomId: room.roomId, origin });
-      // That replaced Grace's connection: put the original back.
-      await expectErrorAndClose(g.ws, 'replaced', 4409);
-      g = { ...m };
-    }
-    await intact();
-  });
-
-  test('no join within 10 s: close 4408', async () => {
-    const ws = await connect(s.server, { token: room.token });
-    const closed = await ws.waitClosed({ timeoutMs: 15_000 });
-    assert.equal(closed.code, 4408);
-    await intact();
-  });
 });
 
 describe('ALLOWED_ORIGINS', () => {
