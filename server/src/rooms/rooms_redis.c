@@ -1285,11 +1285,14 @@ static void redis_get_upload_status(rooms *self, const char *room_id, rooms_uplo
     if (!o)
         return;
     o->uploads_cb = cb;
+    if (!valid_room_id(room_id)) {
+        defer(rr, o);
+        return;
+    }
     char key[KEY_MAX];
-    if (valid_room_id(room_id))
-        room_key(key, room_id, ":uploads");
+    room_key(key, room_id, ":uploads");
     const char *argv[] = { "HGETALL", key };
-    if (!valid_room_id(room_id) || command(rr, on_uploads_reply, o, 2, argv, NULL) != 0)
+    if (command(rr, on_uploads_reply, o, 2, argv, NULL) != 0)
         defer(rr, o);
 }
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { isDeepStrictEqual, promisify } from 'node:util';
 
@@ -177,8 +178,9 @@ const nonce = (tag = 'n') => `${tag}-${++nonceCounter}-${randomUUID()}`;
 async function relayOk(from, to, { type = 'offer', payload, timeoutMs = 5_000 } = {}) {
   const body = payload === undefined ? { nonce: nonce('relay'), sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' } : payload;
   from.ws.send({ type, to: to.id, payload: body });
-  const got = await to.ws.next((m) => m.type === type && m.from === from.id && isDeepStrictEqual(m.payload, body), {
-    timeoutMs,
+  const got = await to.ws.next((m) => m.type === type && m.from === from.id && isDeepStrictEqual(m.payload, body), { timeoutMs }).catch((err) => {
+    err.message = `${type} from ${from.id} to ${to.id} not delivered: ${err.message}\n--- the sender's last messages: ${JSON.stringify(from.ws.received.slice(-5)).slice(0, 1500)}`;
+    throw err;
   });
   assert.deepEqual(Object.keys(got).sort(), ['from', 'payload', 'type'], `relayed ${type}: ${JSON.stringify(got)}`);
   return got;
@@ -1291,6 +1293,33 @@ describe('room full', () => {
   });
 });
 
+/** Redis's run_id (INFO server), which changes when Redis restarts. */
+function redisRunId(redisUrl) {
+  const url = new URL(redisUrl);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port || 6379), url.hostname);
+    let text = '';
+    const timer = setTimeout(() => socket.destroy(new Error('no answer from Redis to INFO')), 5_000);
+    socket.on('connect', () => {
+      if (url.password) socket.write(`AUTH ${decodeURIComponent(url.password)}\r\n`);
+      socket.write('INFO server\r\n');
+    });
+    socket.setEncoding('utf8').on('data', (d) => {
+      text += d;
+      const match = /run_id:([0-9a-f]+)/.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(match[1]);
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
 describe('two instances sharing Redis', () => {
   const redisUrl = process.env.TEST_REDIS_URL;
   const pgUrl = process.env.TEST_DATABASE_URL;
@@ -1380,14 +1409,38 @@ describe('two instances sharing Redis', () => {
 
   });
 
+  test('a peer is reachable from the other instance as soon as it has its joined', { skip }, async () => {
+    // Once B has answered `joined`, the guest is connected: a relay from A must be delivered (or
+    // refused with peer_not_found), never silently lost while B is still subscribing.
+    const room = await createRoom(a);
+    const hostA = await joinHost(a, room);
+    const lost = [];
+    for (let round = 0; round < 10; round++) {
+      const guest = await addGuest(a, room, `Newcomer ${round}`);
+      const g = await joinGuest(b, room, guest);
+      const payload = { round, n: nonce() };
+      hostA.ws.send({ type: 'offer', to: guest.id, payload });
+      const got = await g.ws.next((m) => m.type === 'offer' && isDeepStrictEqual(m.payload, payload), { timeoutMs: 3_000 }).catch(() => null);
+      if (!got) lost.push(round);
+      await g.ws.close();
+      await hostA.ws.next((m) => m.type === 'peer-left' && m.participantId === guest.id, { timeoutMs: 10_000 });
+    }
+    const refused = hostA.ws.all('error');
+    assert.deepEqual(lost, [], `offers sent from A right after the guest joined on B were lost in rounds ${lost.join(', ')} (errors to the sender: ${JSON.stringify(refused)})`);
+  });
+
   test('after a Redis restart (empty), relay and presence between instances recover within 15 s', { skip: skip || ctlSkip }, async () => {
     const room = await createRoom(a);
     const hostA = await joinHost(a, room);
     const grace = await addGuest(b, room, 'Grace on B');
     const g = await joinGuest(b, room, grace);
+    await hostA.ws.next((m) => m.type === 'peer-joined' && m.participant?.id === grace.id, { timeoutMs: 10_000 });
     await relayOk(hostA, g);
+    await relayOk(g, hostA);
 
+    const runId = await redisRunId(redisUrl);
     await execFileAsync('sh', ['-c', `${process.env.TEST_REDIS_CTL} restart`], { timeout: 30_000 });
+    assert.notEqual(await redisRunId(redisUrl), runId, 'TEST_REDIS_CTL restart did restart Redis');
     const deadline = Date.now() + 15_000;
     const remaining = () => Math.max(1, deadline - Date.now());
 

@@ -2,7 +2,8 @@
  * (scripts/redis-test-server.sh starts a throwaway one). Without it the server tests
  * skip. Two rooms_redis_new on one loop play two server instances sharing that Redis.
  * The reconnect test kills every client connection and runs FLUSHALL: use a Redis of
- * your own. */
+ * your own. The checks go through `redis-cli -u`, which wants a password spelled
+ * redis://default:PASSWORD@host:port. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
