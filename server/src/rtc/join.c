@@ -107,8 +107,10 @@ static void room_joined(rooms_status status, const room_member *members, int cou
     if (room)
         room_set_members(room, members, count);
     log_info("ws %s: %s %s joined room %s", c->id, c->role, c->participant_id, c->room_id);
-    send_joined(j, members, count);
+    /* Presence goes out first: by the time the joiner reads "joined" and someone answers
+     * it, every instance has (almost surely) heard of the newcomer. */
     announce(j);
+    send_joined(j, members, count);
     join_ctx_free(j);
 }
 
