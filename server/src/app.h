@@ -19,6 +19,7 @@ typedef struct app {
     rate_limit *login_by_account;
     rate_limit *login_by_address;
     struct rtc *rtc;
+    struct storage *storage;
 } app;
 
 #endif

@@ -357,6 +357,22 @@ static int parse_realtime(config *cfg, config_getter get, void *ctx, char *err, 
     return 0;
 }
 
+static int parse_uploads(config *cfg, config_getter get, void *ctx, char *err, size_t n)
+{
+    long long max_chunk;
+    if (read_int(get, ctx, "MAX_CHUNK_BYTES", 64LL * 1024 * 1024, 1024, 2LL * 1024 * 1024 * 1024, &max_chunk, err, n) < 0 ||
+        read_duration(get, ctx, "UPLOAD_URL_TTL", "15m", &cfg->upload_url_ttl_s, err, n) < 0 ||
+        read_duration(get, ctx, "UPLOAD_GRACE", "10m", &cfg->upload_grace_s, err, n) < 0 ||
+        read_duration(get, ctx, "RAW_RETENTION", "7d", &cfg->raw_retention_s, err, n) < 0)
+        return -1;
+    cfg->max_chunk_bytes = max_chunk;
+    if (cfg->upload_url_ttl_s > 7 * 86400) {
+        snprintf(err, n, "UPLOAD_URL_TTL: at most 7d (S3's limit for presigned URLs)");
+        return -1;
+    }
+    return 0;
+}
+
 int config_parse(config *cfg, config_getter get, void *ctx, char *err, size_t err_size)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -365,7 +381,8 @@ int config_parse(config *cfg, config_getter get, void *ctx, char *err, size_t er
         parse_storage(cfg, get, ctx, err, err_size) < 0 ||
         parse_auth(cfg, get, ctx, err, err_size) < 0 ||
         parse_limits(cfg, get, ctx, err, err_size) < 0 ||
-        parse_realtime(cfg, get, ctx, err, err_size) < 0)
+        parse_realtime(cfg, get, ctx, err, err_size) < 0 ||
+        parse_uploads(cfg, get, ctx, err, err_size) < 0)
         return -1;
     return 0;
 }

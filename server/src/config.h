@@ -51,6 +51,12 @@ typedef struct {
     char turn_urls[1024];
     char turn_secret[CONFIG_SECRET_MAX];
     int64_t turn_ttl_s;
+
+    /* Chunk uploads. */
+    int64_t max_chunk_bytes;
+    int64_t upload_url_ttl_s;
+    int64_t upload_grace_s;    /* after a stop, before the host may finalise without everyone */
+    int64_t raw_retention_s;   /* raw chunks kept this long after a successful render */
 } config;
 
 /* Reads a variable: the process environment first, then the .env values loaded

@@ -29,6 +29,9 @@ bool api_string_field(http_request *req, json_t *body, const char *name, size_t 
  * valid token of the other kind) and returns false. */
 bool api_authenticate(http_request *req, jwt_kind kind, jwt_claims *out);
 
+/* Accepts either a host's access token or a guest's participant token (sets kind). */
+bool api_authenticate_any(http_request *req, jwt_claims *out);
+
 /* Answers 503 when the database is unreachable, else 500, and logs why. */
 void api_respond_db_error(http_request *req, const db_result *res, const char *what);
 void api_respond_internal(http_request *req, const char *what);
@@ -47,5 +50,10 @@ void recordings_get(http_request *req);
 void recordings_delete(http_request *req);
 void recordings_rotate_invite(http_request *req);
 void rooms_join(http_request *req);
+void uploads_presign(http_request *req);
+void uploads_confirm(http_request *req);
+void uploads_status(http_request *req);
+void uploads_complete(http_request *req);
+void recordings_finalize(http_request *req);
 
 #endif

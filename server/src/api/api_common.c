@@ -84,6 +84,16 @@ bool api_authenticate(http_request *req, jwt_kind kind, jwt_claims *out)
     return false;
 }
 
+bool api_authenticate_any(http_request *req, jwt_claims *out)
+{
+    const config *cfg = api_app(req)->cfg;
+    const char *token = bearer_token(req->authorization);
+    int64_t now = api_now_ms() / 1000;
+    if (token && jwt_verify_token(cfg->jwt_secret, cfg->jwt_secret_len, token, JWT_KIND_PARTICIPANT, now, out) == JWT_OK)
+        return true;
+    return api_authenticate(req, JWT_KIND_ACCESS, out);
+}
+
 void api_respond_db_error(http_request *req, const db_result *res, const char *what)
 {
     if (res->status == DB_ERR_UNAVAILABLE) {

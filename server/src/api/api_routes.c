@@ -16,6 +16,11 @@ static const route ROUTES[] = {
     { HTTP_DELETE, "/api/recordings/{roomId}", recordings_delete },
     { HTTP_POST, "/api/recordings/{roomId}/invite", recordings_rotate_invite },
     { HTTP_POST, "/api/rooms/{roomId}/join", rooms_join },
+    { HTTP_POST, "/api/recordings/{roomId}/finalize", recordings_finalize },
+    { HTTP_POST, "/api/uploads/presign", uploads_presign },
+    { HTTP_POST, "/api/uploads/confirm", uploads_confirm },
+    { HTTP_GET, "/api/uploads/status", uploads_status },
+    { HTTP_POST, "/api/uploads/complete", uploads_complete },
 };
 
 void api_handle(http_request *req)

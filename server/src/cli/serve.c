@@ -11,6 +11,8 @@
 #include "log.h"
 #include "render_worker.h"
 #include "rtc/rtc.h"
+#include "storage/local_upload.h"
+#include "storage/storage.h"
 
 #define DRAIN_POLL_MS 20
 #define RATE_LIMIT_MAX_KEYS 100000
@@ -57,6 +59,7 @@ static void close_backends(server_process *p)
     rooms *r = p->app.rooms;
     p->app.rooms = NULL; /* a connection closing late must not reach a closed back end */
     r->backend->close(r);
+    p->app.storage->backend->close(p->app.storage);
     db_close(p->app.db);
 }
 
@@ -105,13 +108,6 @@ static void watch_signals(server_process *p)
     uv_signal_start(&p->sigint, on_signal, SIGINT);
 }
 
-static int check_backends(const config *cfg)
-{
-    if (cfg->s3_bucket[0])
-        log_warn("AWS_S3_BUCKET is set, but uploads arrive in a later version; nothing is stored yet");
-    return 0;
-}
-
 static int start_http(server_process *p)
 {
     http_server_options opts = {
@@ -122,6 +118,7 @@ static int start_http(server_process *p)
         .idle_timeout_s = (int)p->cfg.http_idle_timeout_s,
         .handler = api_handle,
         .ws_protocol = rtc_protocol(),
+        .stream = local_upload_handler(),
         .app = &p->app,
     };
     char err[256];
@@ -147,6 +144,26 @@ static rooms *open_rooms(server_process *p)
     return r;
 }
 
+static storage *open_storage(server_process *p)
+{
+    const config *cfg = &p->cfg;
+    char err[256];
+    storage *s;
+    if (cfg->s3_bucket[0]) {
+        storage_s3_options opts = { cfg->s3_bucket, cfg->s3_region, cfg->s3_endpoint, cfg->aws_access_key_id,
+                                    cfg->aws_secret_access_key, "" };
+        s = storage_s3_open(&p->loop, &opts, err, sizeof err);
+    } else {
+        s = storage_local_open(&p->loop, cfg->objects_dir, cfg->public_url, cfg->jwt_secret, cfg->jwt_secret_len, err,
+                               sizeof err);
+    }
+    if (!s)
+        log_error("storage: %s", err);
+    else
+        log_info("storage: %s", s->backend->name);
+    return s;
+}
+
 static int start_app(server_process *p)
 {
     app *a = &p->app;
@@ -157,7 +174,8 @@ static int start_app(server_process *p)
                                          p->cfg.login_rate_window_s * 1000, RATE_LIMIT_MAX_KEYS);
     a->login_by_address = rate_limit_new(p->cfg.login_max_failures_per_address,
                                          p->cfg.login_rate_window_s * 1000, RATE_LIMIT_MAX_KEYS);
-    if (!a->rooms || !a->login_by_account || !a->login_by_address || !(a->rtc = rtc_new(a)))
+    if (!a->rooms || !a->login_by_account || !a->login_by_address || !(a->rtc = rtc_new(a)) ||
+        !(a->storage = open_storage(p)))
         return -1;
     log_info("rooms: %s", a->rooms->backend->name);
     a->db = cli_open_database(&p->loop, &p->cfg, true);
@@ -186,7 +204,7 @@ int cmd_serve(int argc, char **argv)
     if (cli_wants_help(argc, argv, USAGE))
         return 0;
     static server_process p; /* one per process; large */
-    if (cli_load_config(&p.cfg) < 0 || check_backends(&p.cfg) < 0)
+    if (cli_load_config(&p.cfg) < 0)
         return 1;
     char err[512];
     if (config_ensure_jwt_secret(&p.cfg, err, sizeof err) < 0) {

@@ -58,6 +58,8 @@ typedef struct http_request {
     int headers_sent;
     int answered;
     int close_after;
+    void *sink;       /* a streamed body's handler state */
+    int body_done;
 } http_request;
 
 const char *http_method_name(http_method m);

@@ -206,6 +206,9 @@ static int on_file_done(struct lws *wsi, http_conn *conn)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+static int send_file(struct lws *wsi, http_conn *conn, http_method method, const char *path, const char *file,
+                     const char *mime);
+
 static int serve_static(struct lws *wsi, http_conn *conn, http_method method, const char *path)
 {
     http_server *s = server_of(wsi);
@@ -221,6 +224,13 @@ static int serve_static(struct lws *wsi, http_conn *conn, http_method method, co
             return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
+    return send_file(wsi, conn, method, path, file, static_mime_type(file));
+}
+
+/* Sends file as the answer (lws streams it); path is what the request asked, for the log. */
+static int send_file(struct lws *wsi, http_conn *conn, http_method method, const char *path, const char *file,
+                     const char *mime)
+{
     struct stat st;
     uint64_t started_ns = uv_hrtime();
     conn->sending_file = method == HTTP_GET;
@@ -229,7 +239,7 @@ static int serve_static(struct lws *wsi, http_conn *conn, http_method method, co
     conn->file_bytes = method == HTTP_GET && stat(file, &st) == 0 ? (size_t)st.st_size : 0;
     snprintf(conn->file_path, sizeof conn->file_path, "%s", path);
     static const char headers[] = "x-content-type-options: nosniff\x0d\x0a";
-    int n = lws_serve_http_file(wsi, file, static_mime_type(file), headers, (int)sizeof headers - 1);
+    int n = lws_serve_http_file(wsi, file, mime, headers, (int)sizeof headers - 1);
     if (method == HTTP_HEAD) { /* lws sent the headers and ended the transaction itself */
         log_request(method, path, 200, 0, started_ns);
         return n < 0 ? -1 : 0;
@@ -243,7 +253,7 @@ static int serve_static(struct lws *wsi, http_conn *conn, http_method method, co
 
 /* Checks the body's framing before any byte of it is read. Returns 0 to read the body,
  * 1 when answered already (req is then set up to be answered). */
-static int check_body_framing(struct lws *wsi, http_request *req, long *content_length)
+static int check_body_framing(struct lws *wsi, http_request *req, long *content_length, bool limit)
 {
     http_server *s = req->server;
     char te[64], cl[32];
@@ -266,12 +276,56 @@ static int check_body_framing(struct lws *wsi, http_request *req, long *content_
         http_respond_error(req, 400, "invalid_request", "Content-Length is not a number");
         return 1;
     }
-    if (n > s->opts.max_body_bytes) {
+    if (limit && n > s->opts.max_body_bytes) {
         req->close_after = 1;
         http_respond_error(req, 413, "payload_too_large", "the request body is too large");
         return 1;
     }
     *content_length = (long)n;
+    return 0;
+}
+
+void http_stream_resume(http_request *req)
+{
+    if (req->conn && req->conn->wsi)
+        lws_rx_flow_control(req->conn->wsi, 1);
+}
+
+static int on_stream_request(struct lws *wsi, http_conn *conn, http_method method, const char *path)
+{
+    const http_stream_handler *stream = server_of(wsi)->opts.stream;
+    http_request *req = request_new(wsi, conn, method, path);
+    if (!req)
+        return -1;
+    conn->req = req;
+    if (method == HTTP_GET || method == HTTP_HEAD) {
+        char file[1024];
+        const char *mime = NULL;
+        if (stream->get_file(req, file, sizeof file, &mime) < 0)
+            return 0; /* answered */
+        conn->req = NULL;
+        request_free(req);
+        return send_file(wsi, conn, method, path, file, mime);
+    }
+    if (method != HTTP_PUT) {
+        http_respond_error(req, 405, "method_not_allowed", "PUT to upload, GET to download");
+        return 0;
+    }
+    long content_length;
+    /* The stream handler sets its own size limit; framing rules are the same. */
+    if (check_body_framing(wsi, req, &content_length, false))
+        return 0;
+    req->sink = stream->put_begin(req, content_length);
+    if (!req->sink) {
+        req->close_after = 1; /* the body was not read */
+        return 0;
+    }
+    if (content_length == 0) {
+        req->body_done = 1;
+        stream->put_end(req->sink);
+    } else {
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)req->server->opts.idle_timeout_s);
+    }
     return 0;
 }
 
@@ -293,6 +347,9 @@ static int on_http(struct lws *wsi, http_conn *conn)
     char path[HTTP_PATH_MAX];
     snprintf(path, sizeof path, "%.*s", uri_len, uri ? uri : "/");
     conn->wsi = wsi;
+    const http_stream_handler *stream = server_of(wsi)->opts.stream;
+    if (stream && strncmp(path, stream->prefix, strlen(stream->prefix)) == 0)
+        return on_stream_request(wsi, conn, method, path);
     if (!is_api_path(path))
         return serve_static(wsi, conn, method, path);
 
@@ -301,7 +358,7 @@ static int on_http(struct lws *wsi, http_conn *conn)
         return -1;
     conn->req = req;
     long content_length;
-    if (check_body_framing(wsi, req, &content_length))
+    if (check_body_framing(wsi, req, &content_length, true))
         return 0;
     if (content_length == 0) {
         dispatch(req);
@@ -317,6 +374,13 @@ static int on_http(struct lws *wsi, http_conn *conn)
 static int on_body(struct lws *wsi, http_conn *conn, const void *in, size_t len)
 {
     http_request *req = conn->req;
+    if (req && req->sink && !req->answered) {
+        int taken = req->server->opts.stream->put_data(req->sink, in, len);
+        if (taken == 1)
+            lws_rx_flow_control(wsi, 0);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)req->server->opts.idle_timeout_s);
+        return taken < 0 ? -1 : 0;
+    }
     if (!req || !req->body || req->answered)
         return 0;
     if (req->body_len + len > (size_t)req->server->opts.max_body_bytes)
@@ -331,6 +395,11 @@ static int on_body_complete(struct lws *wsi, http_conn *conn)
 {
     http_request *req = conn->req;
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    if (req && req->sink && !req->body_done) {
+        req->body_done = 1;
+        req->server->opts.stream->put_end(req->sink);
+        return 0;
+    }
     if (!req || req->answered || !req->body)
         return 0;
     req->body[req->body_len] = '\0';
@@ -347,8 +416,12 @@ static void on_closed(http_conn *conn)
     if (req->answered) {
         log_request(req->method, req->path, req->status, req->response_sent, req->started_ns);
         request_free(req);
-    } else {
-        req->conn = NULL; /* freed when the handler answers */
+        return;
+    }
+    req->conn = NULL; /* freed when the handler answers */
+    if (req->sink && !req->body_done) {
+        req->body_done = 1;
+        req->server->opts.stream->put_abort(req->sink);
     }
 }
 

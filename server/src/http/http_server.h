@@ -13,6 +13,26 @@
 
 typedef void (*http_handler_fn)(http_request *req);
 
+/* Requests under one path prefix whose bodies are streamed, not buffered (uploads), and
+ * whose GETs are files chosen by the handler (downloads). */
+typedef struct {
+    const char *prefix; /* e.g. "/storage/" */
+    /* PUT: the headers are in. Returns the sink for the body, or NULL after answering. */
+    void *(*put_begin)(http_request *req, int64_t content_length);
+    /* A piece of the body. 0: taken; 1: taken, but stop reading until http_stream_resume();
+     * -1: cut the connection. */
+    int (*put_data)(void *sink, const void *data, size_t len);
+    /* The whole body is in: the handler answers when it is done with it. */
+    void (*put_end)(void *sink);
+    /* The client went before the end. The handler still answers once (the answer is dropped). */
+    void (*put_abort)(void *sink);
+    /* GET/HEAD: fills the file to send and its type and returns 0, or answers and returns -1. */
+    int (*get_file)(http_request *req, char *path, size_t size, const char **mime);
+} http_stream_handler;
+
+/* Reading the body of a paused streaming request goes on. */
+void http_stream_resume(http_request *req);
+
 typedef struct {
     const char *host;
     int port;
@@ -21,6 +41,7 @@ typedef struct {
     int idle_timeout_s;
     http_handler_fn handler;    /* gets /api/..., /healthz and /readyz */
     const struct lws_protocols *ws_protocol; /* the WebSocket protocol on /ws, or NULL */
+    const http_stream_handler *stream;       /* uploads and downloads, or NULL */
     void *app;                  /* copied into every request */
 } http_server_options;
 
