@@ -101,18 +101,100 @@ static rec_ctx *host_route_start(http_request *req, bool with_room)
 
 /* ---- read one: the recording, then its participants ------------------------------ */
 
+static void respond_recording(rec_ctx *c)
+{
+    http_respond_json(c->req, c->req->method == HTTP_POST ? 201 : 200, json_pack("{s:O}", "recording", c->recording));
+    rec_ctx_free(c);
+}
+
+static void render_loaded(db_result *res, void *arg)
+{
+    rec_ctx *c = arg;
+    if (res->status != DB_OK) {
+        api_respond_db_error(c->req, res, "loading the render");
+        rec_ctx_free(c);
+        return;
+    }
+    json_t *render = res->nrows == 0 ? json_null()
+        : json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?, s:s?, s:i, s:I}", "id", db_value(res, 0, 0), "takeId",
+                    db_value(res, 0, 1) ? db_value(res, 0, 1) : "", "status", db_value(res, 0, 2), "layout",
+                    db_value(res, 0, 3), "progress", (json_int_t)db_value_int(res, 0, 4, 0), "stage",
+                    db_value(res, 0, 5), "error", db_value(res, 0, 6), "attempts", (int)db_value_int(res, 0, 7, 0),
+                    "updatedAt", (json_int_t)db_value_int(res, 0, 8, 0));
+    json_object_set_new(c->recording, "render", render);
+    respond_recording(c);
+}
+
+/* Each take and, per participant, how far its chunks got: what the host watches. */
+static json_t *takes_json(const db_result *res)
+{
+    json_t *takes = json_array(), *take = NULL;
+    const char *current = "";
+    for (int i = 0; i < res->nrows; i++) {
+        if (strcmp(current, db_value(res, i, 0)) != 0) {
+            current = db_value(res, i, 0);
+            take = json_pack("{s:s, s:s, s:I, s:o, s:o, s:[]}", "takeId", current, "status", db_value(res, i, 1),
+                             "startedAt", (json_int_t)db_value_int(res, i, 2, 0), "stoppedAt",
+                             db_value(res, i, 3) ? json_integer(db_value_int(res, i, 3, 0)) : json_null(),
+                             "missing", db_value(res, i, 4) ? json_loads(db_value(res, i, 4), 0, NULL) : json_null(),
+                             "participants");
+            json_array_append_new(takes, take);
+        }
+        if (!db_value(res, i, 5))
+            continue; /* a take with no chunk yet */
+        json_array_append_new(json_object_get(take, "participants"),
+                              json_pack("{s:s, s:I, s:I, s:o, s:b}", "participantId", db_value(res, i, 5),
+                                        "chunksStored", (json_int_t)db_value_int(res, i, 6, 0), "chunksPending",
+                                        (json_int_t)db_value_int(res, i, 7, 0), "chunkCount",
+                                        db_value(res, i, 8) ? json_integer(db_value_int(res, i, 8, 0)) : json_null(),
+                                        "completed", db_value(res, i, 8) != NULL));
+    }
+    return takes;
+}
+
+static void takes_loaded(db_result *res, void *arg)
+{
+    rec_ctx *c = arg;
+    if (res->status != DB_OK) {
+        api_respond_db_error(c->req, res, "loading takes");
+        rec_ctx_free(c);
+        return;
+    }
+    json_object_set_new(c->recording, "takes", takes_json(res));
+    db_param params[] = { DB_TEXT(c->room_id) };
+    db_query(api_app(c->req)->db,
+             "SELECT id, take_id, status, layout, progress, stage, error, attempts, updated_at FROM render_jobs "
+             "WHERE recording_id = $1 ORDER BY created_at DESC LIMIT 1",
+             params, 1, render_loaded, c);
+}
+
 static void get_participants_loaded(db_result *res, void *arg)
 {
     rec_ctx *c = arg;
     if (res->status != DB_OK) {
         api_respond_db_error(c->req, res, "loading participants");
-    } else {
-        json_object_del(c->recording, "participantCount");
-        json_object_set_new(c->recording, "participants", participants_json(res));
-        http_respond_json(c->req, c->req->method == HTTP_POST ? 201 : 200,
-                          json_pack("{s:O}", "recording", c->recording));
+        rec_ctx_free(c);
+        return;
     }
-    rec_ctx_free(c);
+    json_object_del(c->recording, "participantCount");
+    json_object_set_new(c->recording, "participants", participants_json(res));
+    if (c->req->method == HTTP_POST) { /* a new session has no takes or renders yet */
+        json_object_set_new(c->recording, "takes", json_array());
+        json_object_set_new(c->recording, "render", json_null());
+        respond_recording(c);
+        return;
+    }
+    db_param params[] = { DB_TEXT(c->room_id) };
+    db_query(api_app(c->req)->db,
+             "SELECT t.id, t.status, t.started_at, t.stopped_at, t.missing_chunks, p.participant_id, "
+             "(SELECT COUNT(*) FROM chunks c WHERE c.take_id = t.id AND c.participant_id = p.participant_id "
+             "AND c.status = 'stored'), "
+             "(SELECT COUNT(*) FROM chunks c WHERE c.take_id = t.id AND c.participant_id = p.participant_id "
+             "AND c.status = 'pending'), tp.chunk_count "
+             "FROM takes t LEFT JOIN (SELECT DISTINCT take_id, participant_id FROM chunks) p ON p.take_id = t.id "
+             "LEFT JOIN take_participants tp ON tp.take_id = t.id AND tp.participant_id = p.participant_id "
+             "WHERE t.recording_id = $1 ORDER BY t.started_at, t.id, p.participant_id",
+             params, 1, takes_loaded, c);
 }
 
 static void load_participants(rec_ctx *c)

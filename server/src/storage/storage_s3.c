@@ -48,6 +48,7 @@
 #define TRANSFER_TIMEOUT_MS 120000L       /* GET and PUT */
 #define SHORT_TIMEOUT_MS 30000L           /* HEAD, DELETE, list */
 #define POOL_MAX 4                        /* idle easy handles kept for read_range */
+#define HOST_CONNECTIONS 16               /* at once; further transfers wait in curl's queue */
 #define PUT_MAX ((int64_t)5 * 1024 * 1024 * 1024) /* S3's limit for a single PUT */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -1346,6 +1347,7 @@ storage *storage_s3_open(uv_loop_t *loop, const storage_s3_options *opts, char *
     curl_multi_setopt(s3->multi, CURLMOPT_SOCKETDATA, s3);
     curl_multi_setopt(s3->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(s3->multi, CURLMOPT_TIMERDATA, s3);
+    curl_multi_setopt(s3->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)HOST_CONNECTIONS);
     uv_timer_init(loop, &s3->timer);
     uv_timer_init(loop, &s3->defer);
     s3->timer.data = s3;
