@@ -12,10 +12,13 @@
 #include "render_worker.h"
 #include "rtc/rtc.h"
 #include "storage/local_upload.h"
+#include "storage/retention.h"
 #include "storage/storage.h"
+#include "storage/storage_local.h"
 
 #define DRAIN_POLL_MS 20
 #define RATE_LIMIT_MAX_KEYS 100000
+#define RETENTION_SWEEP_MS (3600 * 1000)
 
 static const char USAGE[] =
     "Usage: zencast serve\n\n"
@@ -35,6 +38,7 @@ typedef struct {
     uint64_t ws_close_deadline_ms;
     bool http_stopped;
     render_worker *worker;
+    retention *retention;
 } server_process;
 
 /* Many WebSocket clients need many descriptors; take the hard limit we are allowed. */
@@ -56,6 +60,7 @@ static void close_backends(server_process *p)
     uv_close((uv_handle_t *)&p->drain_timer, NULL);
     render_worker_stop(p->worker);
     p->worker = NULL;
+    retention_stop(p->retention);
     rooms *r = p->app.rooms;
     p->app.rooms = NULL; /* a connection closing late must not reach a closed back end */
     r->backend->close(r);
@@ -185,6 +190,8 @@ static int start_app(server_process *p)
         db_close(a->db);
         return -1;
     }
+    if (storage_local_impl(a->storage)) /* S3 has its own lifecycle rule for this */
+        p->retention = retention_start(&p->loop, a->db, a->storage, p->cfg.raw_retention_s * 1000, RETENTION_SWEEP_MS);
     char id[64];
     snprintf(id, sizeof id, "embedded-%d", (int)getpid());
     p->worker = render_worker_start(&p->loop, id);

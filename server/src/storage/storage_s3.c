@@ -1099,6 +1099,7 @@ typedef struct {
     size_t len, got;
     int64_t skip; /* bytes still to skip when the server ignored Range (200) */
     bool enough;  /* stopped on purpose once buf was full */
+    int64_t total; /* the object's size from Content-Range, -1 when not told */
     char error[256];
     size_t error_len;
 } range_read;
@@ -1128,6 +1129,27 @@ static size_t on_range_write(char *data, size_t size, size_t nmemb, void *userp)
         return 0;
     }
     return n; /* 206: anything past the range (there should be none) is dropped */
+}
+
+/* Content-Range: bytes FIRST-LAST/TOTAL gives the object's size. */
+static size_t on_range_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    range_read *r = userp;
+    size_t n = size * nmemb;
+    static const char name[] = "content-range:";
+    if (n > sizeof name && n < 200 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        char line[200];
+        memcpy(line, data, n);
+        line[n] = '\0';
+        const char *slash = strchr(line, '/');
+        char *end;
+        if (slash && isdigit((unsigned char)slash[1])) {
+            long long total = strtoll(slash + 1, &end, 10);
+            if (total >= 0 && (*end == '\r' || *end == '\n' || *end == '\0'))
+                r->total = total;
+        }
+    }
+    return n;
 }
 
 static CURL *pool_take(s3_impl *s3)
@@ -1168,7 +1190,7 @@ static storage_status s3_read_range(storage *s, const char *key, int64_t offset,
     if (build_url(s3, key, NULL, url, sizeof url) != 0)
         return STORAGE_ERROR;
     snprintf(range, sizeof range, "Range: bytes=%" PRId64 "-%" PRId64, offset, offset + (int64_t)len - 1);
-    range_read r = {.buf = buf, .len = len, .skip = offset};
+    range_read r = {.buf = buf, .len = len, .skip = offset, .total = -1};
     struct curl_slist *headers = auth_headers(s3, EMPTY_SHA256);
     CURL *e = headers && add_header(&headers, range) == 0 ? pool_take(s3) : NULL;
     if (!e || easy_setup(s3, e, url, TRANSFER_TIMEOUT_MS, errbuf) != 0) {
@@ -1181,11 +1203,17 @@ static storage_status s3_read_range(storage *s, const char *key, int64_t offset,
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_range_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_range_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &r);
     CURLcode res = curl_easy_perform(e);
     long code = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
     storage_status status = STORAGE_ERROR;
-    if (res == CURLE_OK || (res == CURLE_WRITE_ERROR && r.enough)) {
+    if (code == 206 && r.total >= 0 && offset >= r.total) {
+        /* Past the end: S3 answers 416, but s3rver answers an empty object's range with
+         * "206, Content-Range: bytes 0-0/0, Content-Length: 1" and no body. */
+        status = STORAGE_OK;
+    } else if (res == CURLE_OK || (res == CURLE_WRITE_ERROR && r.enough)) {
         if (code == 200 || code == 206) {
             *got = r.got;
             status = STORAGE_OK;

@@ -170,14 +170,21 @@ export async function runZencast(args, { env = {}, cwd, timeoutMs = 20_000 } = {
  * GET /readyz answers 200.
  *
  * options.env: variables added to (or, with undefined, removed from) the defaults.
+ * options.port: listen on this port instead of a free one picked here (e.g. from freePort(),
+ *   so PUBLIC_URL can name the server's own address: http://127.0.0.1:<port>).
+ * options.dataDir: an existing folder to use as DATA_DIR; stop() leaves it in place, so a second
+ *   server can start on the same data (the caller removes it).
+ * options.database: a database from createTestDatabase() to use instead of a fresh one; stop()
+ *   does not drop it, so a second server can use the same database (the caller drops it).
  */
-export async function startServer({ env: overrides = {} } = {}) {
+export async function startServer({ env: overrides = {}, port: fixedPort, dataDir: sharedDataDir, database: sharedDatabase } = {}) {
   await assertBinary();
-  const port = await freePort();
-  const database = 'DATABASE_URL' in overrides ? null : await createTestDatabase();
+  const port = fixedPort ?? (await freePort());
+  const ownDatabase = 'DATABASE_URL' in overrides || sharedDatabase ? null : await createTestDatabase();
+  const database = sharedDatabase ?? ownDatabase;
   const tmpDir = await makeTempDir();
-  const dataDir = path.join(tmpDir, 'data');
-  await fs.mkdir(dataDir);
+  const dataDir = sharedDataDir ?? path.join(tmpDir, 'data');
+  if (!sharedDataDir) await fs.mkdir(dataDir);
 
   const env = buildEnv({
     PORT: port,
@@ -284,7 +291,7 @@ export async function startServer({ env: overrides = {} } = {}) {
         }
         clearTimeout(timer);
         try {
-          await database?.drop();
+          await ownDatabase?.drop();
         } finally {
           await fs.rm(tmpDir, { recursive: true, force: true });
         }
