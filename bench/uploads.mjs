@@ -11,9 +11,16 @@
 //
 // Settings (environment): CHUNKS (40), CHUNK_MB (5, MiB), CONCURRENCY (4), TIMEOUT_S (60: the
 // whole run, set-up included, is aborted after that). MB/s here means MiB (2^20 bytes) per second.
-// Each run uses fresh random chunks (and, for zencast, a fresh account and session), so
-// nothing is ever "already stored". Uses `ws` from the HTTP test suite; no other dependency.
+// ZENCAST_TOKEN: a host's access token to use instead of registering a new account (a
+// registration hashes a password with argon2id, 19 MiB, which would show in the memory numbers).
+// WATCH_PID: processes (comma-separated: the server, or nginx's workers) to measure over the
+// timed PUTs only: each one's VmHWM is reset (echo 5 > /proc/PID/clear_refs) just before them and
+// read right after; the line then also has rssBeforeKiB, peakKiB (the peaks added up),
+// rssAfterKiB and cpuSeconds (user + system time they used during the PUTs; CLK_TCK, 100).
+// Each run uses fresh random chunks (and, for zencast, a fresh session), so nothing is ever
+// "already stored". Uses `ws` from the HTTP test suite; no other dependency.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -132,12 +139,15 @@ let puts;
 let ws;
 if (mode === 'zencast') {
   const base = target.replace(/\/+$/, '');
-  const session = await api(base, 'POST', '/api/auth/register', {
-    json: { email: `bench-uploads-${randomUUID()}@example.com`, password: 'benchmark-password', name: 'Bench' },
-  });
-  const token = session.accessToken;
+  const token =
+    process.env.ZENCAST_TOKEN ||
+    (
+      await api(base, 'POST', '/api/auth/register', {
+        json: { email: `bench-uploads-${randomUUID()}@example.com`, password: 'benchmark-password', name: 'Bench' },
+      })
+    ).accessToken;
   const recording = await api(base, 'POST', '/api/recordings', { token, json: { title: 'upload benchmark' } });
-  const roomId = recording.roomId ?? recording.id ?? recording.recording?.roomId ?? recording.recording?.id;
+  const roomId = recording.recording?.roomId;
   if (!roomId) throw new Error(`no roomId in ${JSON.stringify(recording)}`);
   ws = await startTake(base, roomId, token);
   puts = [];
@@ -154,12 +164,37 @@ if (mode === 'zencast') {
   puts = chunks.map((_, i) => ({ url: `${prefix}chunk-${i}.webm`, headers: { 'Content-Type': CONTENT_TYPE }, ok: [201, 204] }));
 }
 
+// The processes to watch (the server, or nginx's workers): memory peak and CPU time of the PUTs.
+const watchPids = (process.env.WATCH_PID ?? '').split(',').filter(Boolean);
+const CLK_TCK = Number(process.env.CLK_TCK ?? 100);
+const statusKiB = (pid, field) => {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+  return m ? Number(m[1]) : 0;
+};
+const cpuTicks = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+};
+const sum = (f) => watchPids.reduce((total, pid) => total + f(pid), 0);
+const memory = {};
+let ticksBefore = 0;
+if (watchPids.length) {
+  for (const pid of watchPids) writeFileSync(`/proc/${pid}/clear_refs`, '5'); // VmHWM := VmRSS
+  memory.rssBeforeKiB = sum((pid) => statusKiB(pid, 'VmRSS'));
+  ticksBefore = sum(cpuTicks);
+}
+
 const started = process.hrtime.bigint();
 await pool(CHUNKS, CONCURRENCY, async (i) => {
   const res = await request(puts[i].url, { method: 'PUT', headers: puts[i].headers, body: chunks[i].data });
   if (!puts[i].ok.includes(res.status)) throw new Error(`PUT chunk ${i} -> ${res.status} ${res.text.slice(0, 300)}`);
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+if (watchPids.length) {
+  memory.cpuSeconds = Number(((sum(cpuTicks) - ticksBefore) / CLK_TCK).toFixed(2));
+  memory.peakKiB = sum((pid) => statusKiB(pid, 'VmHWM')); // of each process, added up
+  memory.rssAfterKiB = sum((pid) => statusKiB(pid, 'VmRSS'));
+}
 
 const bytes = CHUNKS * CHUNK_BYTES;
 console.log(
@@ -170,6 +205,7 @@ console.log(
     seconds: Number(seconds.toFixed(3)),
     mbPerSecond: Number((bytes / 1048576 / seconds).toFixed(1)),
     concurrency: CONCURRENCY,
+    ...memory,
   }),
 );
 ws?.removeAllListeners('close');

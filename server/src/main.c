@@ -9,7 +9,8 @@ static const char USAGE[] =
     "Commands:\n"
     "  serve     HTTP API, WebSocket signalling, the web app and an embedded render worker\n"
     "  worker    a render worker only (run many, on many machines)\n"
-    "  migrate   apply the database migrations and exit\n\n"
+    "  migrate   apply the database migrations and exit\n"
+    "  storage   storage init: prepare the bucket (CORS, lifecycle) or the local folder\n\n"
     "Configuration comes from the environment and ./.env; see .env.example.\n";
 
 int main(int argc, char **argv)
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
         return cmd_worker(argc, argv);
     if (strcmp(command, "migrate") == 0)
         return cmd_migrate(argc, argv);
+    if (strcmp(command, "storage") == 0)
+        return cmd_storage(argc, argv);
     fprintf(stderr, "zencast: unknown command %s\n\n%s", command, USAGE);
     return 2;
 }

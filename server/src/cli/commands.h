@@ -11,6 +11,7 @@
 int cmd_serve(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_storage(int argc, char **argv);
 
 /* True (and the usage printed to stdout) when argv asks for --help; exits 2 on an
  * unknown option. */

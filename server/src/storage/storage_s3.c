@@ -5,7 +5,8 @@
  * loop never blocks on the network. curl signs them itself (CURLOPT_AWS_SIGV4). Browsers
  * get presigned URLs from storage/sigv4.c instead. read_range is the one blocking call,
  * for worker threads: it uses easy handles of its own, kept in a small pool so that the
- * connections (and TLS sessions) are reused.
+ * connections (and TLS sessions) are reused. Every read_range must have returned before
+ * close is called.
  *
  * curl 7.88's SigV4 has traps that shape the requests below:
  *  - it does not add x-amz-content-sha256, which S3 requires: we add it, and curl then
@@ -157,9 +158,10 @@ struct s3_impl {
     char aws_sigv4[96]; /* "aws:amz:REGION:s3" */
     char *access_key_id, *secret_access_key, *session_token; /* token may be "" */
 
-    pthread_mutex_t pool_lock;
+    pthread_mutex_t pool_lock; /* guards the three below: read_range runs on other threads */
     CURL *pool[POOL_MAX];
     int npool;
+    bool pool_closed;
 };
 
 static const char *op_method(const s3_op *op)
@@ -850,6 +852,7 @@ static void maybe_teardown(s3_impl *s3)
     for (int i = 0; i < s3->npool; i++)
         curl_easy_cleanup(s3->pool[i]);
     s3->npool = 0;
+    s3->pool_closed = true;
     pthread_mutex_unlock(&s3->pool_lock);
     uv_close((uv_handle_t *)&s3->timer, on_handle_closed);
     uv_close((uv_handle_t *)&s3->defer, on_handle_closed);
@@ -1099,7 +1102,9 @@ typedef struct {
     size_t len, got;
     int64_t skip; /* bytes still to skip when the server ignored Range (200) */
     bool enough;  /* stopped on purpose once buf was full */
-    int64_t total; /* the object's size from Content-Range, -1 when not told */
+    int64_t offset;
+    int64_t total;  /* the object's size from Content-Range, -1 when not told */
+    bool past_end;  /* stopped on purpose: the range starts at or past the end */
     char error[256];
     size_t error_len;
 } range_read;
@@ -1131,7 +1136,10 @@ static size_t on_range_write(char *data, size_t size, size_t nmemb, void *userp)
     return n; /* 206: anything past the range (there should be none) is dropped */
 }
 
-/* Content-Range: bytes FIRST-LAST/TOTAL gives the object's size. */
+/* Content-Range: bytes FIRST-LAST/TOTAL gives the object's size. A range at or past the
+ * end ends here: S3 answers 416, but s3rver answers an empty object's range with "206,
+ * Content-Range: bytes 0-0/0, Content-Length: 1" and then no body, which would leave us
+ * waiting for the byte until its keep-alive timeout. */
 static size_t on_range_header(char *data, size_t size, size_t nmemb, void *userp)
 {
     range_read *r = userp;
@@ -1143,10 +1151,16 @@ static size_t on_range_header(char *data, size_t size, size_t nmemb, void *userp
         line[n] = '\0';
         const char *slash = strchr(line, '/');
         char *end;
-        if (slash && isdigit((unsigned char)slash[1])) {
+        long code = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code == 206 && slash && isdigit((unsigned char)slash[1])) {
             long long total = strtoll(slash + 1, &end, 10);
             if (total >= 0 && (*end == '\r' || *end == '\n' || *end == '\0'))
                 r->total = total;
+            if (r->total >= 0 && r->offset >= r->total) {
+                r->past_end = true;
+                return 0;
+            }
         }
     }
     return n;
@@ -1169,7 +1183,7 @@ static CURL *pool_take(s3_impl *s3)
 static void pool_give(s3_impl *s3, CURL *e)
 {
     pthread_mutex_lock(&s3->pool_lock);
-    if (s3->npool < POOL_MAX && !s3->torn_down) {
+    if (s3->npool < POOL_MAX && !s3->pool_closed) {
         s3->pool[s3->npool++] = e;
         e = NULL;
     }
@@ -1190,7 +1204,7 @@ static storage_status s3_read_range(storage *s, const char *key, int64_t offset,
     if (build_url(s3, key, NULL, url, sizeof url) != 0)
         return STORAGE_ERROR;
     snprintf(range, sizeof range, "Range: bytes=%" PRId64 "-%" PRId64, offset, offset + (int64_t)len - 1);
-    range_read r = {.buf = buf, .len = len, .skip = offset, .total = -1};
+    range_read r = {.buf = buf, .len = len, .skip = offset, .offset = offset, .total = -1};
     struct curl_slist *headers = auth_headers(s3, EMPTY_SHA256);
     CURL *e = headers && add_header(&headers, range) == 0 ? pool_take(s3) : NULL;
     if (!e || easy_setup(s3, e, url, TRANSFER_TIMEOUT_MS, errbuf) != 0) {
@@ -1209,9 +1223,7 @@ static storage_status s3_read_range(storage *s, const char *key, int64_t offset,
     long code = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
     storage_status status = STORAGE_ERROR;
-    if (code == 206 && r.total >= 0 && offset >= r.total) {
-        /* Past the end: S3 answers 416, but s3rver answers an empty object's range with
-         * "206, Content-Range: bytes 0-0/0, Content-Length: 1" and no body. */
+    if (r.past_end) {
         status = STORAGE_OK;
     } else if (res == CURLE_OK || (res == CURLE_WRITE_ERROR && r.enough)) {
         if (code == 200 || code == 206) {
@@ -1256,14 +1268,16 @@ static const storage_backend S3_BACKEND = {
     .close = s3_close,
 };
 
+/* For AWS the name becomes a host name under *.s3.REGION.amazonaws.com, whose TLS
+ * certificate covers one label only: no dots (use an endpoint, path-style, for those). */
 static bool bucket_is_valid(const char *b, bool aws)
 {
     size_t n = strlen(b);
     if (n < 3 || n > 63)
         return false;
     for (const char *p = b; *p; p++) {
-        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
-                  (!aws && ((*p >= 'A' && *p <= 'Z') || *p == '_'));
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+                  (!aws && (*p == '.' || (*p >= 'A' && *p <= 'Z') || *p == '_'));
         if (!ok)
             return false;
     }
@@ -1317,7 +1331,10 @@ storage *storage_s3_open(uv_loop_t *loop, const storage_s3_options *opts, char *
     bool aws = endpoint[0] == '\0';
 
     if (!opts->bucket || !bucket_is_valid(opts->bucket, aws)) {
-        snprintf(err, err_size, "S3 bucket name is not valid");
+        snprintf(err, err_size, "S3 bucket name is not valid%s",
+                 aws && opts->bucket && strchr(opts->bucket, '.')
+                     ? " for virtual-hosted addressing (dots); set the endpoint https://s3.REGION.amazonaws.com"
+                     : "");
         return NULL;
     }
     if (strlen(region) >= 64 || !header_value_is_safe(region, 64) || strchr(region, '/') || strchr(region, ':')) {

@@ -717,7 +717,7 @@ static void test_list_pages(void **state)
     storage *s = open_test_server(NULL);
     char sha[65];
     char *path = make_file(10, sha, NULL);
-    enum { N = 1234 };
+    enum { N = 1050 };
     result *r = calloc(N, sizeof *r);
     char key[128];
     for (int i = 0; i < N; i++) {
