@@ -108,7 +108,7 @@ EOF
   tail -n 20 "$dir/s3rver.log" >&2 || true
   pid=$(running_pid)
   [[ -n $pid ]] && kill "$pid" 2>/dev/null
-  die "s3rver did not answer on 127.0.0.1:$port within 20 s (is the port already in use?)"
+  die "s3rver did not start answering on 127.0.0.1:$port (within 20 s; is the port already in use?)"
 }
 
 stop_server() {

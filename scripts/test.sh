@@ -15,22 +15,28 @@ free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1
 
 pg_dir=$(mktemp -d /tmp/zencast-test-pg.XXXXXX)
 redis_dir=$(mktemp -d /tmp/zencast-test-redis.XXXXXX)
+s3_dir=$(mktemp -d /tmp/zencast-test-s3.XXXXXX)
 cleanup() {
   scripts/pg-test-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || rm -rf "$pg_dir"
   scripts/redis-test-server.sh stop "$redis_dir" >/dev/null 2>&1 || rm -rf "$redis_dir"
+  scripts/s3rver-test-server.sh stop "$s3_dir" >/dev/null 2>&1 || rm -rf "$s3_dir"
 }
 trap cleanup EXIT
 
 step "installing the test suite's npm packages"
 (cd server/tests/http && npm ci --no-audit --no-fund --loglevel=error)
 
-step "starting a throwaway PostgreSQL and Redis on 127.0.0.1"
+step "starting a throwaway PostgreSQL, Redis and S3 (s3rver) on 127.0.0.1"
 pg_url=$(scripts/pg-test-cluster.sh start "$pg_dir" "$(free_port)")
 echo "PostgreSQL at $pg_url"
 export ZENCAST_TEST_REDIS_DIR=$redis_dir ZENCAST_TEST_REDIS_PORT=$(free_port)
 redis_url=$(scripts/redis-test-server.sh start "$redis_dir" "$ZENCAST_TEST_REDIS_PORT")
 echo "Redis at $redis_url"
 export TEST_REDIS_URL=$redis_url TEST_REDIS_CTL=$PWD/scripts/redis-test-ctl.sh
+export TEST_S3_BUCKET=zencast-test
+TEST_S3_ENDPOINT=$(scripts/s3rver-test-server.sh start "$s3_dir" "$(free_port)" "$TEST_S3_BUCKET")
+export TEST_S3_ENDPOINT
+echo "S3 (s3rver) at $TEST_S3_ENDPOINT"
 
 step "C unit tests (plain build)"
 (cd build && TEST_DATABASE_URL=$pg_url ctest --output-on-failure)
