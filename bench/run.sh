@@ -41,3 +41,7 @@ run "GET /healthz" "$base/healthz"
 run "GET /api/me (JWT + SQLite)" -H "Authorization: Bearer $token" "$base/api/me"
 run "GET /api/recordings" -H "Authorization: Bearer $token" "$base/api/recordings"
 echo "RSS after: $(rss_kb) KiB"
+
+# Chunk uploads to the local folder against nginx WebDAV PUT, with its own servers (issue 4).
+echo
+bench/uploads.sh

@@ -109,7 +109,7 @@ echo "chunk uploads: $CHUNKS x $CHUNK_MB MiB, $CONCURRENCY concurrent PUTs, loop
 results=$tmp/results.jsonl
 export CLK_TCK; CLK_TCK=$(getconf CLK_TCK)
 # nginx's workers (the master does not touch request bodies).
-nginx_workers=$(tr ' ' ',' <"/proc/$nginx_pid/task/$nginx_pid/children" | sed 's/,*$//')
+nginx_workers=$(pgrep -P "$nginx_pid" | paste -sd, -)
 one() {
   sync  # earlier runs' dirty pages are written back now, not during the next timed run
   local line

@@ -39,6 +39,7 @@ struct upload_ctx {
     char content_type[200];
     char key[STORAGE_KEY_MAX];
     upload_step next; /* what to do once caller and take are known */
+    bool host_route;  /* another user's session is "not found", as on the recordings routes */
 };
 
 static upload_ctx *upload_ctx_new(http_request *req)
@@ -88,6 +89,8 @@ static void participant_found(db_result *res, void *arg)
     if (res->status != DB_OK || res->nrows != 1) {
         if (res->status != DB_OK)
             api_respond_db_error(u->req, res, "finding the participant");
+        else if (u->host_route)
+            http_respond_error(u->req, 404, "not_found", "no such recording");
         else
             http_respond_error(u->req, 403, "forbidden", "you are not a participant of this session");
         upload_finish(u);
@@ -671,6 +674,7 @@ void recordings_finalize(http_request *req)
         return;
     }
     memcpy(u->room_id, req->params[0], 36);
+    u->host_route = true;
     u->next = finalize_for_take;
     resolve_caller(u);
 }

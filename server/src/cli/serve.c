@@ -1,4 +1,5 @@
 /* zencast serve: start everything on one loop, and drain it all on SIGTERM. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,9 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     raise_file_limit();
+    /* argon2 takes 19 MiB per hash on pool threads; with glibc's default threshold each
+     * thread's arena keeps it after free. Above 4 MiB, memory is mmapped and given back. */
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     setenv("UV_THREADPOOL_SIZE", "8", 0); /* argon2 must not starve SQLite of threads */
     uv_loop_init(&p.loop);
     if (start_app(&p) < 0) {

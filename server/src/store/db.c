@@ -68,11 +68,20 @@ static int defer_refusal(uv_loop_t *loop, db_callback cb, void *ctx)
     return 0;
 }
 
+static void ignore_result(db_result *res, void *ctx)
+{
+    (void)ctx;
+    if (res->status != DB_OK)
+        log_warn("database: a statement whose result nobody waits for failed: %s", res->error);
+}
+
 int db_query(db *d, const char *sql, const db_param *params, int nparams,
              db_callback cb, void *ctx)
 {
     if (!d)
         return -1;
+    if (!cb) /* fire and forget: still run, and say so when it fails */
+        cb = ignore_result;
     if (d->backend->query(d, sql, params, nparams, cb, ctx) == 0)
         return 0;
     if (cb)

@@ -38,6 +38,8 @@ const CLEARED = {
   MAX_CHUNK_BYTES: undefined,
   UPLOAD_URL_TTL: undefined,
   UPLOAD_GRACE: undefined,
+  RAW_RETENTION: undefined,
+  AWS_S3_ENDPOINT: undefined,
 };
 
 /**
