@@ -1209,3 +1209,62 @@ describe('finalize: the host renders without a guest who never completed', () =>
     assert.equal(done.body.takeComplete, true);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// The same flow on S3 (a real s3rver started by scripts/test.sh): presigned URLs point at the
+// bucket, the browser PUTs straight to it, the server confirms by reading the object back.
+
+const s3Skip = !process.env.TEST_S3_ENDPOINT && 'needs TEST_S3_ENDPOINT (an s3rver started by scripts/test.sh)';
+
+describe('uploads to S3 (s3rver)', { skip: s3Skip }, () => {
+  const s = useServer({
+    AWS_S3_BUCKET: process.env.TEST_S3_BUCKET || 'zencast-test',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_S3_ENDPOINT: process.env.TEST_S3_ENDPOINT,
+  });
+
+  test('presign -> PUT to the bucket -> confirm -> status -> complete queues the render', async () => {
+    const server = s.server;
+    const session = await newSession(server, { guests: 1 });
+    const guest = session.guests[0];
+    const started = await startTake(server, session);
+    const chunks = [makeChunk(1), makeChunk(300_000), makeChunk(2_000_000)];
+    for (const who of [session.host, guest]) {
+      for (const [index, chunk] of chunks.entries()) {
+        const res = await presignChunk(server, who, session.roomId, index, chunk);
+        assertJson(res, 200);
+        const p = res.body;
+        assert.equal(p.takeId, started.takeId);
+        assert.equal(p.key, `recordings/${session.roomId}/${who.id}/${p.takeId}/${index}.webm`);
+        assert.ok(p.url.startsWith(`${process.env.TEST_S3_ENDPOINT}/`), `the URL points at the bucket: ${p.url}`);
+        assert.match(p.url, /X-Amz-Signature=[0-9a-f]{64}/);
+        assert.ok(p.headers['x-amz-checksum-sha256'], `the checksum is bound: ${JSON.stringify(p.headers)}`);
+        const put = await putPresigned(p, chunk.bytes);
+        assert.equal(put.status, 200, `PUT to s3rver: ${put.status} ${put.text.slice(0, 200)}`);
+        const conf = await confirm(server, who, session.roomId, index);
+        assertJson(conf, 200);
+        assert.equal(conf.body.size, chunk.bytes.length);
+      }
+    }
+    const st = await status(server, guest, session.roomId);
+    assertJson(st, 200);
+    assert.deepEqual(st.body.chunks, [0, 1, 2]);
+
+    // Confirm refuses what is not in the bucket, and a different object under a presigned key.
+    const missing = makeChunk(10);
+    assertJson(await presignChunk(server, guest, session.roomId, 3, missing), 200);
+    assertError(await confirm(server, guest, session.roomId, 3), 404, 'not_uploaded');
+
+    await stopTake(session);
+    const first = await complete(server, session.host, session.roomId, 3);
+    assertJson(first, 200);
+    assert.equal(first.body.takeComplete, false, 'the guest has not completed yet');
+    const last = await complete(server, guest, session.roomId, 3);
+    assertJson(last, 200);
+    assert.equal(last.body.takeComplete, true, `everyone complete: ${last.text}`);
+    assert.match(last.body.renderJobId, UUID_RE);
+    await waitForRecordingStatus(server, session.host, session.roomId, 'queued');
+  });
+});
