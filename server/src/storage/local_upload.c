@@ -100,7 +100,7 @@ static bool check_signature(http_request *req, const local_storage *ls, const si
         http_respond_error(req, 403, "invalid_signature", "this storage URL is not valid");
         return false;
     }
-    if (u->expires <= (int64_t)time(NULL)) { /* valid until, not including, that second */
+    if (u->expires <= storage_local_now_s()) { /* valid until, not including, that second */
         http_respond_error(req, 403, "url_expired", "this storage URL has expired; ask for a new one");
         return false;
     }

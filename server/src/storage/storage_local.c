@@ -100,6 +100,13 @@ int storage_local_hash_file(const char *path, int64_t *size, char sha256[65])
 
 /* ---- signed URLs -------------------------------------------------------------------------- */
 
+int64_t storage_local_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
 void storage_local_sign(const local_storage *ls, const char *canonical, char out[65])
 {
     uint8_t mac[32];
@@ -143,7 +150,7 @@ static int local_presign_put(storage *s, const char *key, const char *content_ty
     if (!storage_key_is_valid(key) || expires_s <= 0 || size < 0 || strlen(sha256_hex) != 64)
         return -1;
     memset(out, 0, sizeof *out);
-    out->expires_at = (int64_t)time(NULL) + expires_s;
+    out->expires_at = storage_local_now_s() + expires_s;
     char canonical[1024], sig[65], type[512];
     storage_local_put_canonical(key, out->expires_at, size, sha256_hex, content_type, canonical, sizeof canonical);
     storage_local_sign(ls, canonical, sig);
@@ -163,7 +170,7 @@ static int local_presign_get(storage *s, const char *key, int expires_s, storage
     if (!storage_key_is_valid(key) || expires_s <= 0)
         return -1;
     memset(out, 0, sizeof *out);
-    out->expires_at = (int64_t)time(NULL) + expires_s;
+    out->expires_at = storage_local_now_s() + expires_s;
     char canonical[700], sig[65];
     storage_local_get_canonical(key, out->expires_at, canonical, sizeof canonical);
     storage_local_sign(ls, canonical, sig);

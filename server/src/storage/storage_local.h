@@ -18,6 +18,10 @@ int storage_local_make_parents(const char *path);
 /* 0, 1 when the file does not exist, -1 on error. Blocking. */
 int storage_local_hash_file(const char *path, int64_t *size, char sha256[65]);
 
+/* Epoch seconds from the precise clock. time() reads a coarse clock that can lag a few
+ * milliseconds behind, which would let a URL live into the second it expires at. */
+int64_t storage_local_now_s(void);
+
 /* The signed strings of upload and download URLs, and their signature (hex HMAC). */
 void storage_local_put_canonical(const char *key, int64_t expires, int64_t size, const char *sha256,
                                  const char *content_type, char *out, size_t out_size);
