@@ -46,6 +46,17 @@ static void join_fail(join_ctx *j, const char *code, const char *message, int cl
     join_ctx_free(j);
 }
 
+/* A database step is back: false (and j finished) when the connection went or the query failed. */
+static bool db_step_ok(join_ctx *j, const db_result *res)
+{
+    if (!step_alive(j))
+        return false;
+    if (res->status == DB_OK)
+        return true;
+    join_fail(j, "internal_error", "the database is unavailable; try again", 1011);
+    return false;
+}
+
 static db *join_db(join_ctx *j) { return j->conn->rtc->app->db; }
 
 /* ---- the last steps: into the room, then "joined" ---------------------------------- */
@@ -147,12 +158,8 @@ static void uploads_loaded(const char *uploads, void *arg)
 static void chat_loaded(db_result *res, void *arg)
 {
     join_ctx *j = arg;
-    if (!step_alive(j))
+    if (!db_step_ok(j, res))
         return;
-    if (res->status != DB_OK) {
-        join_fail(j, "internal_error", "the database is unavailable; try again", 1011);
-        return;
-    }
     j->chat = json_array();
     for (int i = res->nrows - 1; i >= 0; i--) /* newest first from the query; oldest first here */
         json_array_append_new(j->chat, json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", db_value(res, i, 0), "from",
@@ -172,12 +179,8 @@ static void chat_loaded(db_result *res, void *arg)
 static void take_loaded(db_result *res, void *arg)
 {
     join_ctx *j = arg;
-    if (!step_alive(j))
+    if (!db_step_ok(j, res))
         return;
-    if (res->status != DB_OK) {
-        join_fail(j, "internal_error", "the database is unavailable; try again", 1011);
-        return;
-    }
     j->recording = res->nrows == 1
         ? json_pack("{s:s, s:s, s:I, s:n}", "state", "recording", "takeId", db_value(res, 0, 0), "startAt",
                     (json_int_t)db_value_int(res, 0, 1, 0), "stopAt")
@@ -210,12 +213,8 @@ static void identify(ws_conn *c, const char *id, const char *name, const char *r
 static void host_found(db_result *res, void *arg)
 {
     join_ctx *j = arg;
-    if (!step_alive(j))
+    if (!db_step_ok(j, res))
         return;
-    if (res->status != DB_OK) {
-        join_fail(j, "internal_error", "the database is unavailable; try again", 1011);
-        return;
-    }
     if (res->nrows == 0) {
         join_fail(j, "not_found", "no such session", 4404);
         return;
@@ -231,12 +230,8 @@ static void host_found(db_result *res, void *arg)
 static void guest_found(db_result *res, void *arg)
 {
     join_ctx *j = arg;
-    if (!step_alive(j))
+    if (!db_step_ok(j, res))
         return;
-    if (res->status != DB_OK) {
-        join_fail(j, "internal_error", "the database is unavailable; try again", 1011);
-        return;
-    }
     if (res->nrows == 0) {
         join_fail(j, "not_found", "no such session, or it was deleted", 4404);
         return;
