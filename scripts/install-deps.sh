@@ -9,8 +9,9 @@ BUILD_PACKAGES=(
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
   libjansson-dev libjwt-dev libargon2-dev libssl-dev
   libsqlite3-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
+  libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libx264-dev
 )
-TEST_PACKAGES=(libcmocka-dev postgresql redis-server curl python3-botocore)
+TEST_PACKAGES=(libcmocka-dev postgresql redis-server curl python3-botocore ffmpeg)
 
 what=${1:-build}
 packages=("${BUILD_PACKAGES[@]}")
