@@ -373,6 +373,31 @@ static int parse_uploads(config *cfg, config_getter get, void *ctx, char *err, s
     return 0;
 }
 
+static int parse_render(config *cfg, config_getter get, void *ctx, char *err, size_t n)
+{
+    int64_t poll_s, lease_s;
+    long long attempts;
+    const char *embedded = get("RENDER_WORKER", ctx);
+    if (embedded && strcmp(embedded, "on") != 0 && strcmp(embedded, "off") != 0) {
+        snprintf(err, n, "RENDER_WORKER: expected on or off");
+        return -1;
+    }
+    cfg->render_worker = !embedded || strcmp(embedded, "on") == 0;
+    if (read_duration(get, ctx, "RENDER_POLL", "2s", &poll_s, err, n) < 0 ||
+        read_duration(get, ctx, "RENDER_LEASE", "60s", &lease_s, err, n) < 0 ||
+        read_int(get, ctx, "RENDER_MAX_ATTEMPTS", 3, 1, 100, &attempts, err, n) < 0)
+        return -1;
+    if (lease_s < 4) {
+        snprintf(err, n, "RENDER_LEASE: at least 4s (it is renewed every quarter)");
+        return -1;
+    }
+    cfg->render_poll_ms = poll_s * 1000;
+    cfg->render_lease_ms = lease_s * 1000;
+    cfg->render_max_attempts = (int)attempts;
+    snprintf(cfg->render_dir, sizeof cfg->render_dir, "%s/render", cfg->data_dir);
+    return 0;
+}
+
 int config_parse(config *cfg, config_getter get, void *ctx, char *err, size_t err_size)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -382,7 +407,8 @@ int config_parse(config *cfg, config_getter get, void *ctx, char *err, size_t er
         parse_auth(cfg, get, ctx, err, err_size) < 0 ||
         parse_limits(cfg, get, ctx, err, err_size) < 0 ||
         parse_realtime(cfg, get, ctx, err, err_size) < 0 ||
-        parse_uploads(cfg, get, ctx, err, err_size) < 0)
+        parse_uploads(cfg, get, ctx, err, err_size) < 0 ||
+        parse_render(cfg, get, ctx, err, err_size) < 0)
         return -1;
     return 0;
 }

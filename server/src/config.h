@@ -57,6 +57,13 @@ typedef struct {
     int64_t upload_url_ttl_s;
     int64_t upload_grace_s;    /* after a stop, before the host may finalise without everyone */
     int64_t raw_retention_s;   /* raw chunks kept this long after a successful render */
+
+    /* Render workers. */
+    bool render_worker;         /* `zencast serve` runs one too */
+    int64_t render_poll_ms;
+    int64_t render_lease_ms;
+    int render_max_attempts;
+    char render_dir[600];       /* scratch space: DATA_DIR/render */
 } config;
 
 /* Reads a variable: the process environment first, then the .env values loaded

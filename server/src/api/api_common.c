@@ -89,8 +89,14 @@ bool api_authenticate_any(http_request *req, jwt_claims *out)
     const config *cfg = api_app(req)->cfg;
     const char *token = bearer_token(req->authorization);
     int64_t now = api_now_ms() / 1000;
-    if (token && jwt_verify_token(cfg->jwt_secret, cfg->jwt_secret_len, token, JWT_KIND_PARTICIPANT, now, out) == JWT_OK)
+    jwt_status st = token ? jwt_verify_token(cfg->jwt_secret, cfg->jwt_secret_len, token, JWT_KIND_PARTICIPANT, now, out)
+                          : JWT_ERR_MALFORMED;
+    if (st == JWT_OK)
         return true;
+    if (st == JWT_ERR_EXPIRED) {
+        http_respond_error(req, 401, "token_expired", "the token has expired");
+        return false;
+    }
     return api_authenticate(req, JWT_KIND_ACCESS, out);
 }
 

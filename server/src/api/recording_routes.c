@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "log.h"
 #include "rtc/rtc.h"
+#include "storage/storage.h"
 #include "util/crypto.h"
 
 #define TITLE_MAX 200
@@ -107,6 +108,34 @@ static void respond_recording(rec_ctx *c)
     rec_ctx_free(c);
 }
 
+#define DOWNLOAD_URL_TTL_S 3600
+
+static json_t *download_url(app *a, const char *key)
+{
+    storage_presigned p;
+    if (a->storage->backend->presign_get(a->storage, key, DOWNLOAD_URL_TTL_S, &p) < 0)
+        return json_null();
+    return json_string(p.url);
+}
+
+/* Links to the rendered files (presigned: on S3 they point at the bucket). */
+static json_t *downloads_json(app *a, const char *room_id, json_t *recording)
+{
+    char key[STORAGE_KEY_MAX];
+    snprintf(key, sizeof key, "processed/%s/final.mp4", room_id);
+    json_t *tracks = json_object();
+    size_t i;
+    json_t *participant;
+    json_array_foreach(json_object_get(recording, "participants"), i, participant) {
+        const char *pid = json_string_value(json_object_get(participant, "id"));
+        char track_key[STORAGE_KEY_MAX];
+        snprintf(track_key, sizeof track_key, "processed/%s/tracks/%s.wav", room_id, pid);
+        json_object_set_new(tracks, pid, json_pack("{s:o}", "wav", download_url(a, track_key)));
+    }
+    return json_pack("{s:o, s:o, s:I}", "final", download_url(a, key), "tracks", tracks, "expiresIn",
+                     (json_int_t)DOWNLOAD_URL_TTL_S);
+}
+
 static void render_loaded(db_result *res, void *arg)
 {
     rec_ctx *c = arg;
@@ -122,6 +151,8 @@ static void render_loaded(db_result *res, void *arg)
                     db_value(res, 0, 5), "error", db_value(res, 0, 6), "attempts", (int)db_value_int(res, 0, 7, 0),
                     "updatedAt", (json_int_t)db_value_int(res, 0, 8, 0));
     json_object_set_new(c->recording, "render", render);
+    if (res->nrows == 1 && strcmp(db_value(res, 0, 2), "done") == 0)
+        json_object_set_new(c->recording, "downloads", downloads_json(api_app(c->req), c->room_id, c->recording));
     respond_recording(c);
 }
 

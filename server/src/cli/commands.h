@@ -24,6 +24,12 @@ int cli_load_config(config *cfg);
 /* Opens the configured database on loop and brings its schema up to date. */
 db *cli_open_database(uv_loop_t *loop, const config *cfg, bool migrate);
 
+/* Opens the configured object storage (S3 when AWS_S3_BUCKET is set, else the local folder). */
+struct storage *cli_open_storage(uv_loop_t *loop, const config *cfg);
+
+/* Starts a render worker named host:pid on the loop. */
+struct render_worker *cli_start_render_worker(uv_loop_t *loop, const config *cfg, db *d, struct storage *s);
+
 /* Runs the loop until every handle has closed, then closes it. */
 void cli_drain_loop(uv_loop_t *loop);
 

@@ -6,6 +6,9 @@
 
 #include "cli/commands.h"
 #include "log.h"
+#include "render_worker.h"
+#include "storage/storage.h"
+#include <unistd.h>
 
 bool cli_wants_help(int argc, char **argv, const char *usage)
 {
@@ -51,6 +54,37 @@ db *cli_open_database(uv_loop_t *loop, const config *cfg, bool migrate)
         return NULL;
     }
     return d;
+}
+
+storage *cli_open_storage(uv_loop_t *loop, const config *cfg)
+{
+    char err[256];
+    storage *s;
+    if (cfg->s3_bucket[0]) {
+        storage_s3_options opts = { cfg->s3_bucket, cfg->s3_region, cfg->s3_endpoint, cfg->aws_access_key_id,
+                                    cfg->aws_secret_access_key, "" };
+        s = storage_s3_open(loop, &opts, err, sizeof err);
+    } else {
+        s = storage_local_open(loop, cfg->objects_dir, cfg->public_url, cfg->jwt_secret, cfg->jwt_secret_len, err,
+                               sizeof err);
+    }
+    if (!s)
+        log_error("storage: %s", err);
+    else
+        log_info("storage: %s", s->backend->name);
+    return s;
+}
+
+render_worker *cli_start_render_worker(uv_loop_t *loop, const config *cfg, db *d, storage *s)
+{
+    char host[64] = "host", id[96];
+    gethostname(host, sizeof host - 1);
+    snprintf(id, sizeof id, "%s:%d", host, (int)getpid());
+    render_worker_options opts = {
+        .loop = loop, .db = d, .storage = s, .worker_id = id, .work_dir = cfg->render_dir,
+        .poll_ms = cfg->render_poll_ms, .lease_ms = cfg->render_lease_ms, .max_attempts = cfg->render_max_attempts,
+    };
+    return render_worker_start(&opts);
 }
 
 void cli_drain_loop(uv_loop_t *loop)

@@ -59,7 +59,7 @@ static void raise_file_limit(void)
 static void close_backends(server_process *p)
 {
     uv_close((uv_handle_t *)&p->drain_timer, NULL);
-    render_worker_stop(p->worker);
+    render_worker_free(p->worker);
     p->worker = NULL;
     retention_stop(p->retention);
     rooms *r = p->app.rooms;
@@ -84,7 +84,9 @@ static void on_drain_tick(uv_timer_t *t)
         http_server_stop(p->app.http);
         p->http_stopped = true;
     }
-    if (inflight == 0 && (!rtc_has_connections(p->app.rtc) || uv_now(&p->loop) > p->drain_deadline_ms + 2000)) {
+    /* A render stops at its next progress check; storage and the database must outlive it. */
+    if (inflight == 0 && !render_worker_busy(p->worker) &&
+        (!rtc_has_connections(p->app.rtc) || uv_now(&p->loop) > p->drain_deadline_ms + 2000)) {
         uv_timer_stop(t);
         close_backends(p);
     }
@@ -97,6 +99,7 @@ static void on_signal(uv_signal_t *handle, int signum)
              http_server_inflight(p->app.http));
     http_server_set_draining(p->app.http);
     rtc_stop(p->app.rtc);
+    render_worker_stop(p->worker);
     uv_close((uv_handle_t *)&p->sigterm, NULL);
     uv_close((uv_handle_t *)&p->sigint, NULL);
     p->drain_deadline_ms = uv_now(&p->loop) + (uint64_t)p->cfg.shutdown_grace_s * 1000;
@@ -150,26 +153,6 @@ static rooms *open_rooms(server_process *p)
     return r;
 }
 
-static storage *open_storage(server_process *p)
-{
-    const config *cfg = &p->cfg;
-    char err[256];
-    storage *s;
-    if (cfg->s3_bucket[0]) {
-        storage_s3_options opts = { cfg->s3_bucket, cfg->s3_region, cfg->s3_endpoint, cfg->aws_access_key_id,
-                                    cfg->aws_secret_access_key, "" };
-        s = storage_s3_open(&p->loop, &opts, err, sizeof err);
-    } else {
-        s = storage_local_open(&p->loop, cfg->objects_dir, cfg->public_url, cfg->jwt_secret, cfg->jwt_secret_len, err,
-                               sizeof err);
-    }
-    if (!s)
-        log_error("storage: %s", err);
-    else
-        log_info("storage: %s", s->backend->name);
-    return s;
-}
-
 static int start_app(server_process *p)
 {
     app *a = &p->app;
@@ -181,7 +164,7 @@ static int start_app(server_process *p)
     a->login_by_address = rate_limit_new(p->cfg.login_max_failures_per_address,
                                          p->cfg.login_rate_window_s * 1000, RATE_LIMIT_MAX_KEYS);
     if (!a->rooms || !a->login_by_account || !a->login_by_address || !(a->rtc = rtc_new(a)) ||
-        !(a->storage = open_storage(p)))
+        !(a->storage = cli_open_storage(&p->loop, &p->cfg)))
         return -1;
     log_info("rooms: %s", a->rooms->backend->name);
     a->db = cli_open_database(&p->loop, &p->cfg, true);
@@ -193,9 +176,8 @@ static int start_app(server_process *p)
     }
     if (storage_local_impl(a->storage)) /* S3 has its own lifecycle rule for this */
         p->retention = retention_start(&p->loop, a->db, a->storage, p->cfg.raw_retention_s * 1000, RETENTION_SWEEP_MS);
-    char id[64];
-    snprintf(id, sizeof id, "embedded-%d", (int)getpid());
-    p->worker = render_worker_start(&p->loop, id);
+    if (p->cfg.render_worker)
+        p->worker = cli_start_render_worker(&p->loop, &p->cfg, a->db, a->storage);
     return 0;
 }
 

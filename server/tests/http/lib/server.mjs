@@ -193,6 +193,9 @@ export async function startServer({ env: overrides = {}, port: fixedPort, dataDi
     JWT_SECRET,
     LOG_LEVEL: 'info',
     LOGIN_MAX_FAILURES_PER_ADDRESS: 1000,
+    // No embedded render worker unless a test asks for one: it would change recordings'
+    // status under tests that watch it, and render their random test bytes.
+    RENDER_WORKER: 'off',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...overrides,
   });

@@ -1,0 +1,652 @@
+/* render_take: two participants' chunked recordings in, one synced final.mp4 and a WAV per
+ * participant out, checked with the ffmpeg CLI (skipped, exit 77, without it).
+ *
+ * A is solid red (live WebM, VP8, as Chrome records) and B solid blue (WebM, VP9), each
+ * 6 s with Opus audio, with a 1 kHz beep only
+ * during [2.0, 2.1) s of its own media. B starts 1 s after the take start, so in final.mp4
+ * A's beep is at 2.0 s and B's at 3.0 s; A is the left tile, B the right one. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libavutil/avutil.h>
+
+#include "log.h"
+#include "render_take.h"
+#include "storage/storage.h"
+#include "storage/storage_local.h"
+
+#define CHUNKS 4
+#define TAKE_START_MS 1700000000000LL
+#define TAKE_MS 6000
+#define W 640
+#define H 360
+
+static char dir[] = "/tmp/zencast-render-take-XXXXXX";
+static char objects[sizeof dir + 16];
+static uv_loop_t loop;
+static storage *store;
+
+typedef struct {
+    const char *id;
+    const char *color;
+    const char *audio; /* a lavfi source */
+    const char *codecs; /* ffmpeg options */
+    int64_t offset_ms;
+    char keys[CHUNKS][STORAGE_KEY_MAX];
+    char paths[CHUNKS][1024];
+    chunk_ref refs[CHUNKS];
+} participant;
+
+#define BEEP "if(between(t\\,2\\,2.1)\\,0.5*sin(2*PI*1000*t)\\,0)"
+/* As Chrome's MediaRecorder writes it: VP8, live WebM (no duration, no cues). */
+#define LIVE_VP8 "-c:v libvpx -deadline realtime -cpu-used 8 -b:v 300k -live 1"
+static participant A = {
+    .id = "alice", .color = "red", .audio = "aevalsrc=" BEEP "|" BEEP ":s=48000:d=6", .codecs = LIVE_VP8
+};
+static participant B = { .id = "bob",
+                         .color = "blue",
+                         .audio = "aevalsrc=" BEEP "|" BEEP ":s=48000:d=6",
+                         .codecs = "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 300k",
+                         .offset_ms = 1000 };
+/* Continuous (mono) noise, quiet: what loudnorm is made for. */
+static participant C = {
+    .id = "carol", .color = "green", .audio = "anoisesrc=a=0.02:c=pink:r=48000:d=6", .codecs = LIVE_VP8
+};
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+static bool ffmpeg_has_encoder(const char *name)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ffmpeg -hide_banner -encoders 2>/dev/null | grep -qw %s", name);
+    return system(cmd) == 0;
+}
+
+/* Runs cmd, its output (stdout; add 2>&1 for stderr) into out. The exit status, -1 on failure. */
+static int run(const char *cmd, char *out, size_t size)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t got = 0;
+    if (out && size) {
+        size_t n;
+        while (got + 1 < size && (n = fread(out + got, 1, size - 1 - got, p)) > 0)
+            got += n;
+        out[got] = '\0';
+    }
+    char sink[4096];
+    while (fread(sink, 1, sizeof sink, p) > 0) {
+    }
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Makes p's recording and cuts it at pseudo-random bytes into CHUNKS chunks. */
+static int make_participant(participant *p, uint64_t seed)
+{
+    char src[512], cmd[2048];
+    snprintf(src, sizeof src, "%s/%s.webm", dir, p->id);
+    snprintf(cmd, sizeof cmd,
+             "ffmpeg -nostdin -hide_banner -loglevel error -y "
+             "-f lavfi -i color=c=%s:size=320x240:rate=30:duration=6 "
+             "-f lavfi -i \"%s\" "
+             "-g 30 %s -c:a libopus -b:a 64k -f webm %s",
+             p->color, p->audio, p->codecs, src);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "failed: %s\n", cmd);
+        return -1;
+    }
+    FILE *f = fopen(src, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *bytes = size > 4096 ? malloc((size_t)size) : NULL;
+    if (!bytes || fread(bytes, 1, (size_t)size, f) != (size_t)size) {
+        free(bytes);
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+
+    int64_t cuts[CHUNKS + 1] = { 0 };
+    cuts[1] = 100 + (int64_t)(next_random(&seed) % 1000); /* a small header chunk */
+    for (int i = 2; i < CHUNKS; i++)                    /* then arbitrary, increasing */
+        cuts[i] = cuts[i - 1] + 1 + (int64_t)(next_random(&seed) % (uint64_t)((size - cuts[i - 1]) / 2));
+    cuts[CHUNKS] = size;
+    for (int i = 0; i < CHUNKS; i++) {
+        snprintf(p->keys[i], sizeof p->keys[i], "recordings/room/%s/take/%d.webm", p->id, i);
+        snprintf(p->paths[i], sizeof p->paths[i], "%s/%s", objects, p->keys[i]);
+        if (storage_local_make_parents(p->paths[i]) != 0 || !(f = fopen(p->paths[i], "wb"))) {
+            free(bytes);
+            return -1;
+        }
+        fwrite(bytes + cuts[i], 1, (size_t)(cuts[i + 1] - cuts[i]), f);
+        fclose(f);
+        p->refs[i].key = p->keys[i];
+        p->refs[i].size = cuts[i + 1] - cuts[i];
+    }
+    free(bytes);
+    return 0;
+}
+
+/* p's track, with its media starting offset_ms after the take start. p NULL: a participant
+ * with no chunks at all. */
+static render_track track_of(const participant *p, int64_t offset_ms, int64_t starts[CHUNKS])
+{
+    render_track t = { .chunks = NULL, .chunk_start_ms = NULL, .chunk_count = 0 };
+    snprintf(t.participant_id, sizeof t.participant_id, "%s", p ? p->id : "nobody");
+    snprintf(t.name, sizeof t.name, "%s", t.participant_id);
+    if (p) {
+        for (int i = 0; i < CHUNKS; i++)
+            starts[i] = TAKE_START_MS + offset_ms + i * 1500; /* only chunk 0's places the track */
+        t.chunks = p->refs;
+        t.chunk_start_ms = starts;
+        t.chunk_count = CHUNKS;
+    }
+    return t;
+}
+
+typedef struct {
+    int calls;
+    int last_percent;
+    int cancel_after; /* 0: never */
+    bool decreasing;
+} progress_log;
+
+static bool on_progress(int percent, const char *stage, void *ctx)
+{
+    progress_log *l = ctx;
+    assert_non_null(stage);
+    assert_true(percent >= 0 && percent <= 100);
+    if (percent < l->last_percent)
+        l->decreasing = true;
+    l->last_percent = percent;
+    l->calls++;
+    return !(l->cancel_after && l->calls >= l->cancel_after);
+}
+
+/* offsets NULL: each participant's own. stop_ms <= 0: the take has no known stop. */
+static int render_with(const char *out, participant *const *who, const int64_t *offsets, int count,
+                       int64_t stop_ms, progress_log *log, char *err, size_t err_size)
+{
+    render_track tracks[4];
+    int64_t starts[4][CHUNKS];
+    assert_true(count <= 4);
+    for (int i = 0; i < count; i++)
+        tracks[i] = track_of(who[i], offsets ? offsets[i] : who[i] ? who[i]->offset_ms : 0, starts[i]);
+    render_request req = {
+        .storage = store,
+        .tracks = tracks,
+        .track_count = count,
+        .take_start_ms = TAKE_START_MS,
+        .take_stop_ms = stop_ms > 0 ? TAKE_START_MS + stop_ms : TAKE_START_MS,
+        .layout = "grid",
+        .width = W,
+        .height = H,
+        .out_dir = out,
+    };
+    mkdir(out, 0755);
+    return render_take(&req, on_progress, log, err, err_size);
+}
+
+static int render_into(const char *out, participant *const *who, int count, progress_log *log, char *err,
+                       size_t err_size)
+{
+    return render_with(out, who, NULL, count, TAKE_MS, log, err, err_size);
+}
+
+static double probe_number(const char *file, const char *select, const char *entry)
+{
+    char cmd[1024], out[256];
+    snprintf(cmd, sizeof cmd, "ffprobe -v error %s -show_entries %s -of default=nw=1:nk=1 '%s'", select, entry, file);
+    assert_int_equal(run(cmd, out, sizeof out), 0);
+    return strtod(out, NULL);
+}
+
+static void probe_string(const char *file, const char *select, const char *entry, char *out, size_t size)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ffprobe -v error %s -show_entries %s -of default=nw=1:nk=1 '%s'", select, entry, file);
+    assert_int_equal(run(cmd, out, size), 0);
+    out[strcspn(out, "\r\n")] = '\0';
+}
+
+static void assert_decodes_cleanly(const char *file)
+{
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -xerror -i '%s' -f null - 2>&1", file);
+    int status = run(cmd, out, sizeof out);
+    if (status != 0 || out[0])
+        print_message("-xerror: status %d: %s\n", status, out);
+    assert_int_equal(status, 0);
+    assert_string_equal(out, "");
+}
+
+static void assert_format(const char *file)
+{
+    char s[256];
+    probe_string(file, "-select_streams v:0", "stream=codec_name", s, sizeof s);
+    assert_string_equal(s, "h264");
+    assert_int_equal((int)probe_number(file, "-select_streams v:0", "stream=width"), W);
+    assert_int_equal((int)probe_number(file, "-select_streams v:0", "stream=height"), H);
+    probe_string(file, "-select_streams v:0", "stream=r_frame_rate", s, sizeof s);
+    assert_string_equal(s, "30/1");
+    probe_string(file, "-select_streams v:0", "stream=pix_fmt", s, sizeof s);
+    assert_string_equal(s, "yuv420p");
+    probe_string(file, "-select_streams a:0", "stream=codec_name", s, sizeof s);
+    assert_string_equal(s, "aac");
+    assert_int_equal((int)probe_number(file, "-select_streams a:0", "stream=sample_rate"), 48000);
+    assert_int_equal((int)probe_number(file, "-select_streams a:0", "stream=channels"), 2);
+    double d = probe_number(file, "", "format=duration");
+    print_message("final.mp4: %.3f s\n", d);
+    assert_true(fabs(d - TAKE_MS / 1000.0) <= 0.034);
+}
+
+static void assert_wav(const char *out, const char *id)
+{
+    char file[1024];
+    snprintf(file, sizeof file, "%s/%s.wav", out, id);
+    assert_int_equal(access(file, R_OK), 0);
+    char s[64];
+    probe_string(file, "-select_streams a:0", "stream=codec_name", s, sizeof s);
+    assert_string_equal(s, "pcm_s16le");
+    assert_int_equal((int)probe_number(file, "-select_streams a:0", "stream=sample_rate"), 48000);
+    assert_int_equal((int)probe_number(file, "-select_streams a:0", "stream=channels"), 2);
+    double d = probe_number(file, "", "format=duration");
+    assert_true(fabs(d - TAKE_MS / 1000.0) <= 0.005);
+}
+
+/* The frame at t s of file, RGB. */
+static void grab_frame(const char *file, double t, uint8_t rgb[W * H * 3])
+{
+    char cmd[2048];
+    static uint8_t buf[W * H * 3 + 1];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -ss %.3f -i '%s' -frames:v 1 -f rawvideo -pix_fmt rgb24 -", t,
+             file);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(buf, 1, sizeof buf, p);
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(got, (size_t)W * H * 3);
+    memcpy(rgb, buf, (size_t)W * H * 3);
+}
+
+static const uint8_t *pixel(const uint8_t *rgb, int x, int y)
+{
+    const uint8_t *px = rgb + ((size_t)y * W + (size_t)x) * 3;
+    print_message("(%d,%d): %d,%d,%d\n", x, y, px[0], px[1], px[2]);
+    return px;
+}
+
+static bool IS_RED(const uint8_t *px) { return px[0] > 180 && px[1] < 70 && px[2] < 70; }
+static bool IS_GREEN(const uint8_t *px) { return px[1] > 90 && px[0] < 60 && px[2] < 60; } /* green is 0,128,0 */
+static bool IS_BLUE(const uint8_t *px) { return px[2] > 180 && px[0] < 70 && px[1] < 70; }
+static bool IS_BLACK(const uint8_t *px) { return px[0] < 30 && px[1] < 30 && px[2] < 30; }
+static bool IS_GREY(const uint8_t *px)
+{
+    return abs(px[0] - px[1]) < 20 && abs(px[1] - px[2]) < 20 && px[0] > 90 && px[0] < 170;
+}
+
+/* The beep onsets in file's audio (silence_end of silencedetect): how many. */
+static int onsets(const char *file, double *at, int max)
+{
+    static char log_out[64 * 1024];
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "ffmpeg -nostdin -hide_banner -nostats -i '%s' -af silencedetect=n=-30dB:d=0.05 -f null - 2>&1", file);
+    assert_int_equal(run(cmd, log_out, sizeof log_out), 0);
+    int n = 0;
+    for (const char *s = log_out; n < max && (s = strstr(s, "silence_end: ")); s++)
+        at[n++] = strtod(s + strlen("silence_end: "), NULL);
+    for (int i = 0; i < n; i++)
+        print_message("beep onset %.3f s\n", at[i]);
+    return n;
+}
+
+/* Integrated loudness, by ffmpeg's ebur128 filter (which gates out the silence). */
+static double loudness(const char *file)
+{
+    static char log_out[64 * 1024];
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -hide_banner -nostats -i '%s' -af ebur128 -f null - 2>&1", file);
+    assert_int_equal(run(cmd, log_out, sizeof log_out), 0);
+    const char *last = NULL; /* the summary's */
+    for (const char *s = log_out; (s = strstr(s, " I: ")); s++)
+        last = s;
+    assert_non_null(last);
+    double lufs = strtod(last + 4, NULL);
+    print_message("%s: integrated loudness %.1f LUFS\n", file, lufs);
+    return lufs;
+}
+
+/* ---- the tests --------------------------------------------------------------------------- */
+
+static void test_two_tracks(void **state)
+{
+    (void)state;
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out", dir);
+    progress_log log = { 0 };
+    participant *const both[] = { &A, &B };
+    int ret = render_into(out, both, 2, &log, err, sizeof err);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    assert_true(log.calls >= 3);
+    assert_false(log.decreasing);
+    assert_int_equal(log.last_percent, 100);
+
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_format(file);
+    assert_decodes_cleanly(file);
+
+    /* At 4 s, A (left) is red and B (right) is blue. */
+    static uint8_t rgb[W * H * 3];
+    grab_frame(file, 4.0, rgb);
+    assert_true(IS_RED(pixel(rgb, W / 4, H / 2)));
+    assert_true(IS_BLUE(pixel(rgb, 3 * W / 4, H / 2)));
+
+    /* A keyframe every 2 s, exactly. */
+    char cmd[1200], keys[256];
+    snprintf(cmd, sizeof cmd,
+             "ffprobe -v error -select_streams v:0 -skip_frame nokey -show_entries frame=pts_time -of csv=p=0 '%s'",
+             file);
+    assert_int_equal(run(cmd, keys, sizeof keys), 0);
+    print_message("keyframes at: %s", keys);
+    double k[8];
+    int nk = 0;
+    for (char *c = keys; *c && nk < 8;) {
+        char *end;
+        double v = strtod(c, &end);
+        if (end == c) {
+            c++;
+            continue;
+        }
+        k[nk++] = v;
+        c = end;
+    }
+    assert_int_equal(nk, 3);
+    for (int i = 0; i < 3; i++)
+        assert_true(fabs(k[i] - 2.0 * i) < 0.001);
+
+    /* The beeps: A's at 2.0 s, B's at 3.0 s (its 1 s offset). */
+    double at[8];
+    assert_true(onsets(file, at, 8) >= 2);
+    assert_true(fabs(at[0] - 2.0) <= 0.040);
+    assert_true(fabs(at[1] - 3.0) <= 0.040);
+
+    /* Integrated loudness: ebur128 gates out the silence, so this is the beeps' loudness.
+     * loudnorm is single pass (dynamic mode): on 0.2 s of beeps in 6 s of digital silence its
+     * gain rises during the silence and the beeps come out at about -12 LUFS, not -16 (the
+     * ffmpeg CLI with the same loudnorm gives the same, -11.6). A two-pass (measure, then
+     * linear) loudnorm would hit -16 here; until then this checks the level is sane, and
+     * test_one_track_loudness checks the target on continuous audio. */
+    double lufs = loudness(file);
+    assert_true(lufs >= -17.5 && lufs <= -10.0);
+
+    assert_wav(out, A.id);
+    assert_wav(out, B.id);
+}
+
+/* A 2x2 grid: A started 1 s before the take (trimmed: its beep at 1.0 s), a participant
+ * with no chunks at all (grey tile, silence), B 0.5 s late (its beep at 2.5 s), an empty
+ * cell (black). No stop time: the take lasts as long as the longest track, B's. */
+static void test_grid_early_late_empty(void **state)
+{
+    (void)state;
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-grid", dir);
+    progress_log log = { 0 };
+    participant *const who[] = { &A, NULL, &B };
+    const int64_t offsets[] = { -1000, 0, 500 };
+    int ret = render_with(out, who, offsets, 3, 0, &log, err, sizeof err);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_decodes_cleanly(file);
+    double d = probe_number(file, "", "format=duration");
+    print_message("final.mp4: %.3f s\n", d);
+    assert_true(fabs(d - 6.5) <= 0.05);
+
+    static uint8_t rgb[W * H * 3];
+    grab_frame(file, 3.0, rgb);
+    assert_true(IS_RED(pixel(rgb, W / 4, H / 4)));
+    assert_true(IS_GREY(pixel(rgb, 3 * W / 4, H / 4)));
+    assert_true(IS_BLUE(pixel(rgb, W / 4, 3 * H / 4)));
+    assert_true(IS_BLACK(pixel(rgb, 3 * W / 4, 3 * H / 4)));
+    /* B has not started at 0.2 s: its tile is black; A ended at 5 s of the take. */
+    grab_frame(file, 0.2, rgb);
+    assert_true(IS_BLACK(pixel(rgb, W / 4, 3 * H / 4)));
+    assert_true(IS_RED(pixel(rgb, W / 4, H / 4)));
+    grab_frame(file, 6.2, rgb);
+    assert_true(IS_BLACK(pixel(rgb, W / 4, H / 4)));
+    assert_true(IS_BLUE(pixel(rgb, W / 4, 3 * H / 4)));
+
+    double at[8];
+    assert_true(onsets(file, at, 8) >= 2);
+    assert_true(fabs(at[0] - 1.0) <= 0.040);
+    assert_true(fabs(at[1] - 2.5) <= 0.040);
+    char wav[1200];
+    snprintf(wav, sizeof wav, "%s/nobody.wav", out);
+    assert_true(fabs(probe_number(wav, "", "format=duration") - d) <= 0.05);
+}
+
+/* One track, full frame, continuous quiet noise: loudnorm brings it to -16 LUFS. No stop
+ * time and a live WebM without a duration: the take's length is guessed from the chunks'
+ * start times (the last start, 4.5 s, plus an average chunk, 1.5 s). */
+static void test_one_track_loudness(void **state)
+{
+    (void)state;
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-one", dir);
+    progress_log log = { 0 };
+    participant *const one[] = { &C };
+    int ret = render_with(out, one, NULL, 1, 0, &log, err, sizeof err);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_format(file);
+    assert_decodes_cleanly(file);
+    double lufs = loudness(file);
+    assert_true(fabs(lufs - -16.0) <= 1.5);
+    assert_wav(out, C.id);
+
+    /* The single tile is the whole frame: green in the middle and near the edges. */
+    static uint8_t rgb[W * H * 3];
+    grab_frame(file, 3.0, rgb);
+    assert_true(IS_GREEN(pixel(rgb, W / 2, H / 2)));
+    assert_true(IS_GREEN(pixel(rgb, W / 2, 4)));
+    assert_true(IS_GREEN(pixel(rgb, W / 2, H - 4)));
+}
+
+/* A middle chunk of B gone: a gap, not a failure. */
+static void test_missing_chunk(void **state)
+{
+    (void)state;
+    char saved[1100];
+    snprintf(saved, sizeof saved, "%s.saved", B.paths[2]);
+    assert_int_equal(rename(B.paths[2], saved), 0);
+
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-missing", dir);
+    progress_log log = { 0 };
+    participant *const both[] = { &A, &B };
+    int ret = render_into(out, both, 2, &log, err, sizeof err);
+    assert_int_equal(rename(saved, B.paths[2]), 0);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_format(file);
+    assert_decodes_cleanly(file);
+    assert_wav(out, B.id);
+}
+
+/* A's header chunk gone (its track cannot be opened: a grey tile and silence) and B's
+ * middle chunk garbage (decode errors, skipped): still a render. */
+static void test_header_gone_and_garbage(void **state)
+{
+    (void)state;
+    char saved_a[1100], saved_b[1100];
+    snprintf(saved_a, sizeof saved_a, "%s.saved", A.paths[0]);
+    snprintf(saved_b, sizeof saved_b, "%s.saved", B.paths[2]);
+    assert_int_equal(rename(A.paths[0], saved_a), 0);
+    assert_int_equal(rename(B.paths[2], saved_b), 0);
+    struct stat st;
+    assert_int_equal(stat(saved_b, &st), 0);
+    FILE *f = fopen(B.paths[2], "wb");
+    assert_non_null(f);
+    uint64_t seed = 42;
+    for (off_t i = 0; i < st.st_size; i++)
+        fputc((int)(next_random(&seed) & 0xff), f);
+    assert_int_equal(fclose(f), 0);
+
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-damaged", dir);
+    progress_log log = { 0 };
+    participant *const both[] = { &A, &B };
+    int ret = render_into(out, both, 2, &log, err, sizeof err);
+    assert_int_equal(rename(saved_a, A.paths[0]), 0);
+    assert_int_equal(rename(saved_b, B.paths[2]), 0);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_format(file);
+    assert_decodes_cleanly(file);
+    static uint8_t rgb[W * H * 3];
+    grab_frame(file, 1.0, rgb);
+    assert_true(IS_GREY(pixel(rgb, W / 4, H / 2)));
+    assert_true(IS_BLUE(pixel(rgb, 3 * W / 4, H / 2)));
+    assert_wav(out, A.id);
+    assert_wav(out, B.id);
+}
+
+/* An output folder that does not exist: -1 with a reason, nothing leaked. */
+static void test_unwritable_output(void **state)
+{
+    (void)state;
+    char out[1024], err[256] = "";
+    snprintf(out, sizeof out, "%s/no/such/folder", dir);
+    render_track tracks[1];
+    int64_t starts[CHUNKS];
+    tracks[0] = track_of(&A, 0, starts);
+    render_request req = { .storage = store, .tracks = tracks, .track_count = 1, .take_start_ms = TAKE_START_MS,
+                           .take_stop_ms = TAKE_START_MS + TAKE_MS, .layout = "grid", .width = W, .height = H,
+                           .out_dir = out };
+    assert_int_equal(render_take(&req, NULL, NULL, err, sizeof err), -1);
+    print_message("%s\n", err);
+    assert_non_null(strstr(err, "final.mp4"));
+}
+
+/* The progress callback says stop: -1, "cancelled", nothing leaked. */
+static void test_cancelled(void **state)
+{
+    (void)state;
+    char out[1024], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-cancelled", dir);
+    progress_log log = { .cancel_after = 3 };
+    participant *const both[] = { &A, &B };
+    assert_int_equal(render_into(out, both, 2, &log, err, sizeof err), -1);
+    assert_string_equal(err, "cancelled");
+    assert_int_equal(log.calls, 3);
+}
+
+static void test_bad_request(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    render_request req = { .storage = store, .width = W, .height = H, .out_dir = dir };
+    assert_int_equal(render_take(&req, NULL, NULL, err, sizeof err), -1);
+    assert_true(err[0] != '\0');
+    assert_int_equal(render_take(NULL, NULL, NULL, err, sizeof err), -1);
+}
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(objects, sizeof objects, "%s/objects", dir);
+    if (uv_loop_init(&loop) != 0)
+        return -1;
+    static const uint8_t secret[32] = "0123456789abcdef0123456789abcde";
+    char err[256];
+    store = storage_local_open(&loop, objects, "http://127.0.0.1:3001", secret, sizeof secret, err, sizeof err);
+    if (!store) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return make_participant(&A, 1) == 0 && make_participant(&B, 2) == 0 && make_participant(&C, 3) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (store)
+        store->backend->close(store);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+int main(void)
+{
+    if (system("ffmpeg -version >/dev/null 2>&1") != 0 || system("ffprobe -version >/dev/null 2>&1") != 0 ||
+        !ffmpeg_has_encoder("libvpx") || !ffmpeg_has_encoder("libvpx-vp9") || !ffmpeg_has_encoder("libx264") ||
+        !ffmpeg_has_encoder("libopus")) {
+        fprintf(stderr, "skipped: the ffmpeg CLI and ffprobe with libvpx(-vp9), libopus and libx264 are needed\n");
+        return 77;
+    }
+    av_log_set_level(AV_LOG_ERROR);
+    log_set_level(LOG_INFO);
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_request),
+        cmocka_unit_test(test_two_tracks),
+        cmocka_unit_test(test_one_track_loudness),
+        cmocka_unit_test(test_grid_early_late_empty),
+        cmocka_unit_test(test_missing_chunk),
+        cmocka_unit_test(test_header_gone_and_garbage),
+        cmocka_unit_test(test_unwritable_output),
+        cmocka_unit_test(test_cancelled),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
