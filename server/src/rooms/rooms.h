@@ -33,6 +33,8 @@ typedef enum { ROOMS_OK = 0, ROOMS_FULL, ROOMS_UNAVAILABLE } rooms_status;
 typedef void (*rooms_join_cb)(rooms_status status, const room_member *members, int count, void *ctx);
 /* uploads: a JSON object {participantId: status} as text ("{}" when none, NULL on failure). */
 typedef void (*rooms_uploads_cb)(const char *uploads_json, void *ctx);
+/* Whether a participant is in the room right now (on any instance). */
+typedef void (*rooms_member_cb)(bool is_member, void *ctx);
 /* Called for every envelope published to a room that has members connected to this
  * instance, including envelopes this instance published. */
 typedef void (*rooms_deliver_fn)(void *ctx, const char *room_id, const char *envelope, size_t len);
@@ -58,6 +60,9 @@ typedef struct rooms_backend {
     void (*get_upload_status)(rooms *self, const char *room_id, rooms_uploads_cb cb, void *ctx);
     /* The session was deleted: forget its members and state. */
     void (*remove_room)(rooms *self, const char *room_id);
+    /* Asks the back end itself, for when this instance has not heard of a participant yet
+     * (a peer that joined elsewhere a moment ago). cb always runs, later. */
+    void (*is_member)(rooms *self, const char *room_id, const char *participant_id, rooms_member_cb cb, void *ctx);
     bool (*is_ready)(rooms *self);
     /* Closes connections and handles; frees once they are closed (keep running the loop). */
     void (*close)(rooms *self);

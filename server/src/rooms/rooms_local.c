@@ -37,6 +37,8 @@ typedef struct {
     char *uploads;
     rooms_join_cb join_cb;
     rooms_uploads_cb uploads_cb;
+    rooms_member_cb member_cb;
+    bool is_member;
     void *ctx;
 } deferred;
 
@@ -99,6 +101,8 @@ static void deferred_fire(uv_timer_t *t)
     deferred *d = t->data;
     if (d->join_cb)
         d->join_cb(d->status, d->members, d->count, d->ctx);
+    else if (d->member_cb)
+        d->member_cb(d->is_member, d->ctx);
     else
         d->uploads_cb(d->uploads, d->ctx);
     uv_close((uv_handle_t *)t, deferred_closed);
@@ -229,6 +233,20 @@ static void local_get_upload_status(rooms *self, const char *room_id, rooms_uplo
 
 static void local_remove_room(rooms *self, const char *room_id) { drop_room(self->impl, room_id); }
 
+static void local_is_member(rooms *self, const char *room_id, const char *participant_id, rooms_member_cb cb,
+                            void *ctx)
+{
+    local_rooms *lr = self->impl;
+    deferred *d = calloc(1, sizeof *d);
+    if (!d)
+        abort();
+    room *rm = *find_slot(lr, room_id);
+    d->member_cb = cb;
+    d->ctx = ctx;
+    d->is_member = rm && index_of(rm, participant_id) >= 0;
+    defer(lr, d);
+}
+
 static bool local_is_ready(rooms *self)
 {
     (void)self;
@@ -255,6 +273,7 @@ static const rooms_backend LOCAL_BACKEND = {
     .set_upload_status = local_set_upload_status,
     .get_upload_status = local_get_upload_status,
     .remove_room = local_remove_room,
+    .is_member = local_is_member,
     .is_ready = local_is_ready,
     .close = local_close,
 };

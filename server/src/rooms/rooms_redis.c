@@ -114,8 +114,10 @@ typedef struct local_member {
 typedef struct op {
     struct op *next;
     rooms_redis *rr;
-    rooms_join_cb join_cb; /* exactly one of the two is set */
+    rooms_join_cb join_cb; /* exactly one of the three is set */
     rooms_uploads_cb uploads_cb;
+    rooms_member_cb member_cb;
+    bool is_member;
     void *ctx;
     rooms_status status;
     room_member *members;
@@ -244,6 +246,8 @@ static void op_answer(op *o)
 {
     if (o->join_cb)
         o->join_cb(o->status, o->members, o->count, o->ctx);
+    else if (o->member_cb)
+        o->member_cb(o->is_member, o->ctx);
     else if (o->uploads_cb)
         o->uploads_cb(NULL, o->ctx);
     free(o->members);
@@ -1296,6 +1300,36 @@ static void redis_get_upload_status(rooms *self, const char *room_id, rooms_uplo
         defer(rr, o);
 }
 
+static void on_member_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    op *o = privdata;
+    const redisReply *r = reply;
+    o->is_member = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    op_answer(o);
+}
+
+static void redis_is_member(rooms *self, const char *room_id, const char *participant_id, rooms_member_cb cb,
+                            void *ctx)
+{
+    rooms_redis *rr = self->impl;
+    if (rr->closing || !cb)
+        return;
+    op *o = op_new(rr, ctx);
+    if (!o)
+        return;
+    o->member_cb = cb;
+    if (!valid_room_id(room_id)) {
+        defer(rr, o);
+        return;
+    }
+    char key[KEY_MAX];
+    room_key(key, room_id, ":members");
+    const char *argv[] = { "HEXISTS", key, participant_id };
+    if (command(rr, on_member_reply, o, 3, argv, NULL) != 0)
+        defer(rr, o); /* Redis is away: not known to be here */
+}
+
 static void redis_remove_room(rooms *self, const char *room_id)
 {
     rooms_redis *rr = self->impl;
@@ -1342,6 +1376,7 @@ static const rooms_backend REDIS_BACKEND = {
     .set_upload_status = redis_set_upload_status,
     .get_upload_status = redis_get_upload_status,
     .remove_room = redis_remove_room,
+    .is_member = redis_is_member,
     .is_ready = redis_is_ready,
     .close = redis_close,
 };

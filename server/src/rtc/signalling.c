@@ -25,7 +25,34 @@ static void handle_ping(ws_conn *c, json_t *msg)
                                    (json_int_t)rtc_now_ms()));
 }
 
-/* offer, answer, candidate: the payload goes as it is to one peer of the same room. */
+typedef struct {
+    ws_conn *conn;
+    char to[40];
+    json_t *out;
+} relay_ctx;
+
+/* The rooms back end has the answer this instance did not have yet. */
+static void member_checked(bool is_member, void *arg)
+{
+    relay_ctx *r = arg;
+    ws_conn *c = r->conn;
+    if (ws_conn_release(c)) {
+        c->relays_checking--;
+        room_entry *room = registry_find(c->rtc->registry, c->room_id);
+        if (is_member && room) {
+            room_add_member(room, r->to);
+            envelope_send_to(c->rtc, c->room_id, r->to, json_incref(r->out));
+        } else {
+            ws_conn_send_error(c, "peer_not_found", "no such participant connected to this session");
+        }
+    }
+    json_decref(r->out);
+    free(r);
+}
+
+/* offer, answer, candidate: the payload goes as it is to one peer of the same room. A peer
+ * this instance has not heard of may have joined elsewhere a moment ago: the rooms back
+ * end is asked before the sender is told it is not there. */
 static void handle_relay(ws_conn *c, const char *type, json_t *msg)
 {
     const char *to = json_string_value(json_object_get(msg, "to"));
@@ -35,12 +62,30 @@ static void handle_relay(ws_conn *c, const char *type, json_t *msg)
         return;
     }
     room_entry *room = registry_find(c->rtc->registry, c->room_id);
-    if (!room || !room_has_member(room, to) || strcmp(to, c->participant_id) == 0) {
+    if (!room || strcmp(to, c->participant_id) == 0 || strlen(to) >= sizeof((relay_ctx *)0)->to) {
         ws_conn_send_error(c, "peer_not_found", "no such participant connected to this session");
         return;
     }
     json_t *out = json_pack("{s:s, s:s, s:O}", "type", type, "from", c->participant_id, "payload", payload);
-    envelope_send_to(c->rtc, c->room_id, to, out);
+    /* While a check is out, later relays queue behind it, so an offer is never overtaken
+     * by its own candidates (the back end answers in order). */
+    if (room_has_member(room, to) && c->relays_checking == 0) {
+        envelope_send_to(c->rtc, c->room_id, to, out);
+        return;
+    }
+    relay_ctx *r = calloc(1, sizeof *r);
+    if (!r) {
+        json_decref(out);
+        ws_conn_send_error(c, "internal_error", "out of memory");
+        return;
+    }
+    r->conn = c;
+    snprintf(r->to, sizeof r->to, "%s", to);
+    r->out = out;
+    ws_conn_hold(c);
+    c->relays_checking++;
+    rooms *rm = c->rtc->app->rooms;
+    rm->backend->is_member(rm, c->room_id, to, member_checked, r);
 }
 
 typedef struct {

@@ -28,6 +28,7 @@ typedef struct ws_conn {
     bool ping_due;
     bool replaced;            /* superseded by a newer connection of the same participant */
     int pending;              /* asynchronous steps still holding this connection */
+    int relays_checking;      /* relays waiting for the rooms back end to confirm their peer */
 
     char query_token[4200];
     char room_id[37];
