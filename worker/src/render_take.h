@@ -28,6 +28,7 @@ typedef struct {
     const char *layout;        /* "grid", "speaker" or "side-by-side" */
     int width, height;         /* 1280x720 by default */
     const char *out_dir;       /* final.mp4, <participantId>.mp4 and <participantId>.wav go here */
+    bool final_only;           /* final.mp4 alone, no per-participant files (benchmarks) */
 } render_request;
 
 /* Called now and then from the rendering thread: percent 0..100 and a short stage name.
