@@ -33,7 +33,8 @@ int layout_max_participants(const layout *l);
 
 /* Where each of n participants goes in a width x height frame while participant speaker
  * (0..n-1, or -1: nobody has spoken yet) is the active speaker. out has n entries. 0, or
- * -1 when the layout cannot place n participants (side-by-side with three, say). */
+ * -1 when the layout cannot place n participants (side-by-side with three, say), speaker
+ * is out of range or the frame is too small. Alone, a participant fills the frame. */
 int layout_place(const layout *l, int n, int speaker, int width, int height, layout_rect *out);
 
 #endif
