@@ -18,7 +18,8 @@ typedef struct {
  * the timeline); -100 or lower is silence. Writes a malloc'd array of segments to *out
  * (the caller frees it) that covers [0, window_count * SPEAKER_WINDOW_MS) without gaps or
  * overlaps, two neighbours never having the same speaker, and returns how many; -1 when
- * out of memory. */
+ * out of memory. A NULL levels[i] is a participant without audio (silent throughout);
+ * window_count 0 gives no segments (*out NULL); a negative count is refused (-1). */
 int speaker_timeline(const float *const *levels, int participants, int window_count, speaker_segment **out);
 
 #endif
