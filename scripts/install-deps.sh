@@ -10,6 +10,7 @@ BUILD_PACKAGES=(
   libjansson-dev libjwt-dev libargon2-dev libssl-dev
   libsqlite3-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
   libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libx264-dev
+  fonts-dejavu-core fontconfig
 )
 TEST_PACKAGES=(libcmocka-dev postgresql redis-server curl python3-botocore ffmpeg)
 

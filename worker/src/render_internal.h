@@ -1,0 +1,152 @@
+/* The renderer's parts (render_take.c, render_input.c, render_graph.c, render_output.c,
+ * render_analysis.c) share these; nothing outside the renderer includes this file.
+ *
+ * A render is two passes over the same tracks:
+ *   1. analysis: the audio alone, placed on the timeline and mixed as the render will:
+ *      the mix's integrated loudness and true peak, and each participant's level every
+ *      SPEAKER_WINDOW_MS (who speaks when);
+ *   2. render: video and audio through one filter graph into final.mp4 and the
+ *      per-participant files, with the gain pass 1 measured and the layout following the
+ *      speaker pass 1 found. */
+#ifndef ZC_RENDER_INTERNAL_H
+#define ZC_RENDER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
+#include <libavformat/avformat.h>
+
+#include "layout.h"
+#include "render_take.h"
+#include "speaker_timeline.h"
+
+#define FPS 30
+#define SAMPLE_RATE 48000
+#define TARGET_LUFS (-16.0)
+#define TARGET_TRUE_PEAK_DB (-1.0)
+
+typedef enum { PASS_ANALYSIS, PASS_RENDER } render_pass;
+
+/* An encoder writing one stream of a file. */
+typedef struct {
+    AVCodecContext *enc;
+    AVStream *st;
+    AVFilterContext *sink;
+    int64_t next_pts; /* frames (video) or samples (audio) written: the sinks are contiguous */
+    bool eof;
+} out_stream;
+
+/* An output file: final.mp4, or a participant's .mp4 or .wav. */
+typedef struct {
+    AVFormatContext *fc;
+    char name[64]; /* for messages: "final.mp4" */
+    out_stream video, audio;
+    bool header_written;
+} out_file;
+
+typedef struct {
+    const render_track *src;
+    int index;
+    chunk_stream *cs;
+    AVFormatContext *ic;
+    int vidx, aidx;                /* stream indexes, -1 when absent */
+    AVCodecContext *vdec, *adec;
+    AVFilterContext *vsrc, *asrc;  /* buffer / abuffer; NULL when absent */
+    int64_t t0;                    /* the media's start, AV_TIME_BASE */
+    int64_t offset_us;             /* where the media's start is on the take's timeline */
+    int64_t position_us;           /* how far it has been fed, on the timeline */
+    bool vdone, adone;             /* no more frames go to the source (EOF sent) */
+    int vpast_end, apast_end;      /* frames in a row past the end of the take */
+    /* A late track's lead-in: black and silence before its media, fed in step with the
+     * others so that the overlay and amix need not queue their frames meanwhile. */
+    AVFrame *black, *silence;      /* NULL when not needed (or not possible) */
+    int64_t lead_us;               /* how far the lead-in has gone */
+    bool vstarted, astarted;       /* real frames have been fed */
+    bool demux_done;
+    int consecutive_errors;
+    int64_t errors;                /* decode / demux errors skipped */
+    char card_text[4200];          /* a file holding the name its card shows; "" for none */
+
+    /* pass 1: this track's level, one value per SPEAKER_WINDOW_MS (dBFS) */
+    AVFilterContext *level_sink;
+    float *levels;
+    double window_energy;          /* sum of squares in the window being measured */
+    int64_t window_samples;
+    int64_t level_samples;         /* samples measured in all */
+    bool level_eof;
+
+    /* pass 2: its own files */
+    out_file wav;                  /* <participantId>.wav */
+    out_file mp4;                  /* <participantId>.mp4 */
+} track;
+
+typedef struct {
+    const render_request *req;
+    render_progress_fn progress;
+    void *ctx;
+    char *err;
+    size_t err_size;
+    render_pass pass;
+
+    track *tracks;
+    int n;
+    int width, height;             /* of final.mp4 */
+    int64_t duration_ms;
+    int64_t total_frames;
+    int window_count;              /* SPEAKER_WINDOW_MS windows in the take */
+
+    layout *layout;
+    speaker_segment *speakers;     /* from pass 1; NULL when the layout does not follow them */
+    int speaker_count;
+
+    /* pass 1's measure of the mix */
+    AVFilterContext *measure_sink;
+    bool measure_eof;
+    double mix_lufs;               /* integrated; -70 or lower: silence */
+    double mix_true_peak_db;
+    double gain_db;                /* what pass 2 applies to the mix */
+
+    AVFilterGraph *graph;
+    out_file final;
+
+    AVPacket *pkt;
+    AVFrame *frame;   /* decoded */
+    AVFrame *filt;    /* filtered */
+    AVPacket *opkt;   /* encoded */
+
+    int64_t next_progress_frame;
+    bool cancelled;
+} render;
+
+/* render_take.c */
+int render_fail(render *r, int averr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool render_report(render *r, int percent, const char *stage); /* false: cancelled (err set) */
+
+/* render_input.c: the tracks, decoded and fed onto the timeline */
+void render_open_track(render *r, track *t, const render_track *src);
+void render_close_track(track *t);
+int64_t render_track_end_ms(const render *r, const track *t);
+/* Feeds every track into the graph in timeline order, draining the sinks as it goes, then
+ * runs the graph out until every sink has ended. */
+int render_feed_all(render *r);
+
+/* render_graph.c */
+int render_graph_build(render *r);   /* for r->pass */
+void render_graph_free(render *r);
+
+/* render_analysis.c: pass 1's sinks */
+int64_t render_analysis_drain(render *r); /* frames pulled, or -1 */
+bool render_analysis_done(const render *r);
+int render_analysis_finish(render *r); /* the mix's loudness, the gain, the speakers */
+
+/* render_output.c: pass 2's files and sinks */
+int render_outputs_open(render *r);
+int64_t render_outputs_drain(render *r); /* frames pulled, or -1 */
+bool render_outputs_done(const render *r);
+int render_outputs_finish(render *r);
+void render_outputs_close(render *r);
+
+#endif
