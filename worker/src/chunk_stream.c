@@ -247,6 +247,19 @@ AVIOContext *chunk_stream_avio(chunk_stream *cs)
     return cs->avio;
 }
 
+int chunk_stream_chunk_at(const chunk_stream *cs, int64_t pos)
+{
+    int64_t start = 0;
+    for (int i = 0; pos >= 0 && i < cs->count; i++) {
+        if (cs->chunks[i].size < 0)
+            return -1;
+        start += cs->chunks[i].size;
+        if (pos < start)
+            return i;
+    }
+    return -1;
+}
+
 int64_t chunk_stream_missing(const chunk_stream *cs)
 {
     return cs->missing;

@@ -38,6 +38,9 @@ chunk_stream *chunk_stream_open(storage *s, const chunk_ref *chunks, int count);
 AVIOContext *chunk_stream_avio(chunk_stream *cs);
 /* How many chunks could not be read (not found or storage error), so far. */
 int64_t chunk_stream_missing(const chunk_stream *cs);
+/* The chunk holding byte pos of the stream (a demuxed packet's pos), -1 when it cannot be
+ * told (a size unknown, or pos past the end). */
+int chunk_stream_chunk_at(const chunk_stream *cs, int64_t pos);
 /* Frees the AVIOContext and everything else. Close the demuxer first. */
 void chunk_stream_close(chunk_stream *cs);
 

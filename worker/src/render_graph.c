@@ -114,7 +114,7 @@ static void add_track_audio(render *r, sbuf *b, int i, const char *const *labels
         add(b,
             "abuffer@a%d=time_base=1/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s,"
             "aresample=%d:async=1:min_hard_comp=0.010:first_pts=0,",
-            i, t->adec->sample_rate, t->adec->sample_rate, av_get_sample_fmt_name(t->adec->sample_fmt), layout,
+            i, t->declared_rate, t->declared_rate, av_get_sample_fmt_name(t->adec->sample_fmt), layout,
             SAMPLE_RATE);
     } else {
         add(b, "anullsrc=r=%d:cl=stereo,", SAMPLE_RATE);

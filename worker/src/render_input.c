@@ -114,6 +114,8 @@ void render_close_track(track *t)
     t->cs = NULL;
     free(t->levels);
     t->levels = NULL;
+    free(t->chunk_media_us);
+    t->chunk_media_us = NULL;
 }
 
 static void end_source(track *t, bool video)
@@ -137,7 +139,8 @@ static int feed_frame(render *r, track *t, bool video)
         t->errors++;
         return 0;
     }
-    int64_t us = av_rescale_q(ts, st->time_base, AV_TIME_BASE_Q) - t->t0 + t->offset_us;
+    int64_t media_us = av_rescale_q(ts, st->time_base, AV_TIME_BASE_Q) - t->t0;
+    int64_t us = (t->clock_ratio == 1.0 ? media_us : llrint((double)media_us * t->clock_ratio)) + t->offset_us;
     int *past = video ? &t->vpast_end : &t->apast_end;
     if (us >= r->duration_ms * 1000) {
         /* Past the end of the take. One such frame may be a damaged timestamp (a garbage
@@ -161,6 +164,7 @@ static int feed_frame(render *r, track *t, bool video)
             av_channel_layout_default(&f->ch_layout, nb);
         }
         t->astarted = true;
+        f->sample_rate = t->declared_rate;
         f->pts = av_rescale(us, f->sample_rate, AV_TIME_BASE);
         ret = av_buffersrc_add_frame_flags(t->asrc, f, 0);
     }
@@ -236,6 +240,8 @@ static int step_track(render *r, track *t)
         return 0;
     }
     t->consecutive_errors = 0;
+    if (r->pass == PASS_ANALYSIS)
+        render_clock_note(t, r->pkt);
     ret = 0;
     if (r->pkt->stream_index == t->vidx)
         ret = decode(r, t, true, r->pkt);
@@ -275,7 +281,7 @@ static int make_lead_in(render *r, track *t)
         if (!(t->silence = av_frame_alloc()))
             return render_fail(r, AVERROR(ENOMEM), "lead-in");
         t->silence->format = t->adec->sample_fmt;
-        t->silence->sample_rate = t->adec->sample_rate;
+        t->silence->sample_rate = t->declared_rate;
         t->silence->nb_samples = t->adec->sample_rate / 2; /* LEAD_STEP_US */
         int ret;
         if (t->adec->ch_layout.order == AV_CHANNEL_ORDER_NATIVE)

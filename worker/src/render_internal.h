@@ -69,6 +69,11 @@ typedef struct {
     int consecutive_errors;
     int64_t errors;                /* decode / demux errors skipped */
     char card_text[4200];          /* a file holding the name its card shows; "" for none */
+    /* its clock against the server's (render_clock.c) */
+    int64_t *chunk_media_us;       /* pass 1: each chunk's first media time; INT64_MIN unknown */
+    int last_chunk_seen;
+    double clock_ratio;            /* server time per media time: 1.0, or the drift corrected */
+    int declared_rate;             /* its audio's rate as told to abuffer: rate / clock_ratio */
 
     /* pass 1: this track's level, one value per SPEAKER_WINDOW_MS (dBFS) */
     AVFilterContext *level_sink;
@@ -98,6 +103,7 @@ typedef struct {
     int64_t total_frames;
     int window_count;              /* SPEAKER_WINDOW_MS windows in the take */
 
+    double *clock_ratios;          /* per track, from pass 1 */
     layout *layout;
     speaker_segment *speakers;     /* from pass 1; NULL when the layout does not follow them */
     int speaker_count;
@@ -132,6 +138,11 @@ int64_t render_track_end_ms(const render *r, const track *t);
 /* Feeds every track into the graph in timeline order, draining the sinks as it goes, then
  * runs the graph out until every sink has ended. */
 int render_feed_all(render *r);
+
+/* render_clock.c: a participant's clock drifting against the server's */
+int render_clock_track_init(render *r, track *t);
+void render_clock_note(track *t, const AVPacket *pkt);
+double render_clock_ratio(const render *r, const track *t);
 
 /* render_graph.c */
 int render_graph_build(render *r);   /* for r->pass */

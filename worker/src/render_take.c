@@ -1,16 +1,15 @@
 /* render_take: every participant's chunks in; one synced, loudness-normalised final.mp4
  * (H.264 + AAC) and, per participant, <participantId>.mp4 and <participantId>.wav out.
- * The two passes and the graphs are described in render_internal.h and render_graph.c.
+ * The two passes and the graphs are described in render_internal.h and render_graph.c;
+ * a clock drifting against the server's in render_clock.c.
  *
  * Limits (left for later):
- * - a participant's audio clock drifting against the server clock is not corrected yet:
- *   each track is placed once, by its first chunk's start time, and aresample's async
- *   only fills gaps and trims overlaps.
  * - each pass reads the chunks from storage: the analysis reads the video bytes too (the
  *   demuxer has to walk over them), which doubles the reading from S3. */
 #include "render_take.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +115,8 @@ static void open_tracks(render *r, render_pass pass)
         memset(t, 0, sizeof *t);
         t->index = i;
         render_open_track(r, t, &r->req->tracks[i]);
+        t->clock_ratio = r->clock_ratios[i];
+        t->declared_rate = t->adec ? (int)lrint(t->adec->sample_rate / t->clock_ratio) : 0;
     }
 }
 
@@ -127,6 +128,8 @@ static int analyse(render *r)
     r->mix_lufs = r->mix_true_peak_db = -120.0;
     for (int i = 0; i < r->n; i++) {
         track *t = &r->tracks[i];
+        if (render_clock_track_init(r, t) < 0)
+            return -1;
         if (!(t->levels = malloc((size_t)r->window_count * sizeof *t->levels)))
             return render_fail(r, AVERROR(ENOMEM), "levels");
         for (int w = 0; w < r->window_count; w++)
@@ -135,6 +138,8 @@ static int analyse(render *r)
     if (render_graph_build(r) < 0 || render_feed_all(r) < 0 || render_analysis_finish(r) < 0)
         return -1;
     render_graph_free(r);
+    for (int i = 0; i < r->n; i++)
+        r->clock_ratios[i] = render_clock_ratio(r, &r->tracks[i]);
     return 0;
 }
 
@@ -225,6 +230,7 @@ static void release(render *r)
         free(r->tracks);
     }
     free(r->speakers);
+    free(r->clock_ratios);
     layout_free(r->layout);
     av_packet_free(&r->pkt);
     av_packet_free(&r->opkt);
@@ -245,11 +251,14 @@ int render_take(const render_request *req, render_progress_fn progress, void *ct
     r.width = req->width & ~1; /* yuv420p */
     r.height = req->height & ~1;
     r.tracks = calloc((size_t)r.n, sizeof *r.tracks);
+    r.clock_ratios = malloc((size_t)r.n * sizeof *r.clock_ratios);
+    for (int i = 0; r.clock_ratios && i < r.n; i++)
+        r.clock_ratios[i] = 1.0;
     r.pkt = av_packet_alloc();
     r.opkt = av_packet_alloc();
     r.frame = av_frame_alloc();
     r.filt = av_frame_alloc();
-    if (!r.tracks || !r.pkt || !r.opkt || !r.frame || !r.filt)
+    if (!r.tracks || !r.clock_ratios || !r.pkt || !r.opkt || !r.frame || !r.filt)
         render_fail(&r, AVERROR(ENOMEM), "render");
     else if (choose_layout(&r) == 0 && render_report(&r, 0, "analysing") && analyse(&r) == 0 &&
              render_pass2(&r) == 0 && render_report(&r, 100, "finishing"))

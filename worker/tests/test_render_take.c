@@ -46,6 +46,8 @@ typedef struct {
     const char *audio; /* a lavfi source */
     const char *codecs; /* ffmpeg options */
     int64_t offset_ms;
+    int seconds;              /* 0: 6 */
+    const double *cut_at;     /* where chunks 1.. start, as fractions of the file; NULL: random */
     char keys[CHUNKS][STORAGE_KEY_MAX];
     char paths[CHUNKS][1024];
     chunk_ref refs[CHUNKS];
@@ -73,6 +75,14 @@ static participant D = { .id = "dora", .color = "red", .audio = "aevalsrc=" TALK
                          .codecs = LIVE_VP8 };
 static participant E = { .id = "emil", .color = "blue", .audio = "aevalsrc=" TALK(3.3, 6.0) ":s=48000:d=6",
                          .codecs = LIVE_VP8 };
+
+/* F's sound card runs slow: 1 s of its media lasts DRIFT s more on the server's clock. Its
+ * beeps are at 5 s and 25 s of its media, so at 5.015 s and 25.075 s of the take. */
+#define DRIFT 0.003
+#define FBEEP "if(between(t\\,5\\,5.1)+between(t\\,25\\,25.1)\\,0.5*sin(2*PI*1000*t)\\,0)"
+static const double F_CUTS[CHUNKS - 1] = { 0.01, 0.4, 0.8 };
+static participant F = { .id = "fred", .color = "yellow", .audio = "aevalsrc=" FBEEP ":s=48000:d=30",
+                         .codecs = LIVE_VP8, .seconds = 30, .cut_at = F_CUTS };
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -126,10 +136,10 @@ static int make_participant(participant *p, uint64_t seed)
     snprintf(src, sizeof src, "%s/%s.webm", dir, p->id);
     snprintf(cmd, sizeof cmd,
              "ffmpeg -nostdin -hide_banner -loglevel error -y "
-             "-f lavfi -i color=c=%s:size=320x240:rate=30:duration=6 "
+             "-f lavfi -i color=c=%s:size=320x240:rate=30:duration=%d "
              "-f lavfi -i \"%s\" "
              "-g 30 %s -c:a libopus -b:a 64k -f webm %s",
-             p->color, p->audio, p->codecs, src);
+             p->color, p->seconds ? p->seconds : 6, p->audio, p->codecs, src);
     if (system(cmd) != 0) {
         fprintf(stderr, "failed: %s\n", cmd);
         return -1;
@@ -152,6 +162,8 @@ static int make_participant(participant *p, uint64_t seed)
     cuts[1] = 100 + (int64_t)(next_random(&seed) % 1000); /* a small header chunk */
     for (int i = 2; i < CHUNKS; i++)                    /* then arbitrary, increasing */
         cuts[i] = cuts[i - 1] + 1 + (int64_t)(next_random(&seed) % (uint64_t)((size - cuts[i - 1]) / 2));
+    for (int i = 1; p->cut_at && i < CHUNKS; i++)
+        cuts[i] = (int64_t)(p->cut_at[i - 1] * (double)size);
     cuts[CHUNKS] = size;
     for (int i = 0; i < CHUNKS; i++) {
         snprintf(p->keys[i], sizeof p->keys[i], "recordings/room/%s/take/%d.webm", p->id, i);
@@ -731,6 +743,67 @@ static void test_final_only_and_fallback(void **state)
     assert_true(IS_GREEN(pixel(rgb, W / 2, 3 * H / 4)));
 }
 
+/* Chunk k's media start, in s from the media's start, as the demuxer sees it: the time of
+ * the first audio packet at or after the chunk's first byte. */
+static void chunk_media_starts(const participant *p, double *media_s)
+{
+    static char listing[256 * 1024];
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "ffprobe -v error -select_streams a -show_entries packet=pts_time,pos -of csv=p=0 '%s/%s.webm'", dir,
+             p->id);
+    assert_int_equal(run(cmd, listing, sizeof listing), 0);
+    double first = -1;
+    int64_t cut = 0;
+    int k = 0;
+    for (char *line = strtok(listing, "\n"); line && k < CHUNKS; line = strtok(NULL, "\n")) {
+        double t = strtod(line, NULL);
+        const char *comma = strchr(line, ',');
+        int64_t pos = comma ? strtoll(comma + 1, NULL, 10) : -1;
+        if (first < 0)
+            first = t;
+        while (k < CHUNKS && pos >= cut) {
+            media_s[k] = t - first;
+            cut += p->refs[k].size;
+            k++;
+        }
+    }
+    assert_int_equal(k, CHUNKS);
+}
+
+/* F's chunks stamped by a server whose clock F's runs slow against: F's beeps land where
+ * the server's clock says, within 20 ms, at the start and at the end of the take. */
+static void test_clock_drift(void **state)
+{
+    (void)state;
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-drift", dir);
+    mkdir(out, 0755);
+    double media_s[CHUNKS];
+    int64_t starts[CHUNKS];
+    chunk_media_starts(&F, media_s);
+    render_track track = { .chunks = F.refs, .chunk_start_ms = starts, .chunk_count = CHUNKS };
+    snprintf(track.participant_id, sizeof track.participant_id, "%s", F.id);
+    for (int k = 0; k < CHUNKS; k++) {
+        starts[k] = TAKE_START_MS + llround(media_s[k] * 1000.0 * (1.0 + DRIFT));
+        print_message("chunk %d: media %.3f s, server +%lld ms\n", k, media_s[k], (long long)(starts[k] - TAKE_START_MS));
+    }
+    render_request req = { .storage = store, .tracks = &track, .track_count = 1, .take_start_ms = TAKE_START_MS,
+                           .take_stop_ms = TAKE_START_MS + 30100, .layout = "grid", .width = W, .height = H,
+                           .out_dir = out };
+    int ret = render_take(&req, NULL, NULL, err, sizeof err);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/%s.wav", out, F.id);
+    double at[4];
+    assert_true(onsets(file, at, 4) >= 2); /* and the end of the file, in silence */
+    assert_true(fabs(at[0] - 5.0 * (1.0 + DRIFT)) <= 0.020);
+    assert_true(fabs(at[1] - 25.0 * (1.0 + DRIFT)) <= 0.020);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_decodes_cleanly(file);
+}
+
 /* ---- setup ------------------------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -749,7 +822,8 @@ static int group_setup(void **state)
         return -1;
     }
     return make_participant(&A, 1) == 0 && make_participant(&B, 2) == 0 && make_participant(&C, 3) == 0 &&
-                   make_participant(&D, 4) == 0 && make_participant(&E, 5) == 0
+                   make_participant(&D, 4) == 0 && make_participant(&E, 5) == 0 &&
+                   make_participant(&F, 6) == 0
                ? 0
                : -1;
 }
@@ -784,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_speaker_layout),
         cmocka_unit_test(test_side_by_side),
         cmocka_unit_test(test_final_only_and_fallback),
+        cmocka_unit_test(test_clock_drift),
         cmocka_unit_test(test_missing_chunk),
         cmocka_unit_test(test_header_gone_and_garbage),
         cmocka_unit_test(test_unwritable_output),
