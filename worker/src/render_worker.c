@@ -37,6 +37,7 @@ struct render_worker {
 
     /* The job being rendered. */
     render_job job;
+    int width, height; /* the job's resolution */
     int64_t take_start_ms, take_stop_ms;
     track_input tracks[MAX_TRACKS];
     int ntracks;
@@ -195,12 +196,9 @@ static void render_on_pool(uv_work_t *work)
         snprintf(tracks[i].participant_id, sizeof tracks[i].participant_id, "%s", w->tracks[i].participant_id);
         snprintf(tracks[i].name, sizeof tracks[i].name, "%s", w->tracks[i].name);
     }
-    int width = 1280, height = 720;
-    if (strcmp(w->job.resolution, "1920x1080") == 0)
-        width = 1920, height = 1080;
     render_request req = { .storage = w->o.storage, .tracks = tracks, .track_count = w->ntracks,
                            .take_start_ms = w->take_start_ms, .take_stop_ms = w->take_stop_ms,
-                           .layout = w->job.layout, .width = width, .height = height, .out_dir = w->out_dir };
+                           .layout = w->job.layout, .width = w->width, .height = w->height, .out_dir = w->out_dir };
     w->result = render_take(&req, on_progress, w, w->error, sizeof w->error);
 }
 
@@ -237,8 +235,19 @@ static void on_lease_timer(uv_timer_t *t)
     render_jobs_renew(w->o.db, w->job.id, w->worker_id, now_ms(), w->o.lease_ms, lease_renewed, w);
 }
 
+/* The job's resolution as a frame size; a name this worker does not know renders at 720p. */
+static void frame_size(render_worker *w)
+{
+    if (render_jobs_resolution_size(w->job.resolution, &w->width, &w->height))
+        return;
+    log_warn("render worker %s: job %s asks for resolution \"%s\"; rendering 720p", w->worker_id, w->job.id,
+             w->job.resolution);
+    render_jobs_resolution_size("720p", &w->width, &w->height);
+}
+
 static void start_render(render_worker *w)
 {
+    frame_size(w);
     snprintf(w->out_dir, sizeof w->out_dir, "%s/%s", w->work_dir, w->job.id);
     mkdir(w->work_dir, 0750);
     mkdir(w->out_dir, 0750);

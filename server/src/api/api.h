@@ -55,5 +55,6 @@ void uploads_confirm(http_request *req);
 void uploads_status(http_request *req);
 void uploads_complete(http_request *req);
 void recordings_finalize(http_request *req);
+void recordings_render(http_request *req);
 
 #endif

@@ -17,6 +17,7 @@ static const route ROUTES[] = {
     { HTTP_POST, "/api/recordings/{roomId}/invite", recordings_rotate_invite },
     { HTTP_POST, "/api/rooms/{roomId}/join", rooms_join },
     { HTTP_POST, "/api/recordings/{roomId}/finalize", recordings_finalize },
+    { HTTP_POST, "/api/recordings/{roomId}/render", recordings_render },
     { HTTP_POST, "/api/uploads/presign", uploads_presign },
     { HTTP_POST, "/api/uploads/confirm", uploads_confirm },
     { HTTP_GET, "/api/uploads/status", uploads_status },

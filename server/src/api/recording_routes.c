@@ -145,13 +145,14 @@ static void render_loaded(db_result *res, void *arg)
         return;
     }
     json_t *render = res->nrows == 0 ? json_null()
-        : json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?, s:s?, s:i, s:I}", "id", db_value(res, 0, 0), "takeId",
+        : json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:s?, s:i, s:I}", "id", db_value(res, 0, 0), "takeId",
                     db_value(res, 0, 1) ? db_value(res, 0, 1) : "", "status", db_value(res, 0, 2), "layout",
-                    db_value(res, 0, 3), "progress", (json_int_t)db_value_int(res, 0, 4, 0), "stage",
-                    db_value(res, 0, 5), "error", db_value(res, 0, 6), "attempts", (int)db_value_int(res, 0, 7, 0),
-                    "updatedAt", (json_int_t)db_value_int(res, 0, 8, 0));
+                    db_value(res, 0, 3), "resolution", db_value(res, 0, 9), "progress",
+                    (json_int_t)db_value_int(res, 0, 4, 0), "stage", db_value(res, 0, 5), "error", db_value(res, 0, 6),
+                    "attempts", (int)db_value_int(res, 0, 7, 0), "updatedAt", (json_int_t)db_value_int(res, 0, 8, 0));
     json_object_set_new(c->recording, "render", render);
-    if (res->nrows == 1 && strcmp(db_value(res, 0, 2), "done") == 0)
+    /* The files of the last render that finished, also while a new render is on its way. */
+    if (res->nrows == 1 && db_value_int(res, 0, 10, 0) > 0)
         json_object_set_new(c->recording, "downloads", downloads_json(api_app(c->req), c->room_id, c->recording));
     respond_recording(c);
 }
@@ -194,8 +195,9 @@ static void takes_loaded(db_result *res, void *arg)
     json_object_set_new(c->recording, "takes", takes_json(res));
     db_param params[] = { DB_TEXT(c->room_id) };
     db_query(api_app(c->req)->db,
-             "SELECT id, take_id, status, layout, progress, stage, error, attempts, updated_at FROM render_jobs "
-             "WHERE recording_id = $1 ORDER BY created_at DESC LIMIT 1",
+             "SELECT id, take_id, status, layout, progress, stage, error, attempts, updated_at, resolution, "
+             "(SELECT COUNT(*) FROM render_jobs d WHERE d.recording_id = $1 AND d.status = 'done') FROM render_jobs "
+             "WHERE recording_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
              params, 1, render_loaded, c);
 }
 

@@ -482,8 +482,8 @@ static void take_completed(db_result *res, void *arg)
              2, NULL, NULL);
     db_param params[] = { DB_TEXT(u->key), DB_TEXT(u->room_id), DB_TEXT(u->take_id), DB_INT(now) };
     db_query(app_of(u)->db,
-             "INSERT INTO render_jobs (id, recording_id, take_id, status, created_at, updated_at) "
-             "VALUES ($1, $2, $3, 'queued', $4, $4)",
+             "INSERT INTO render_jobs (id, recording_id, take_id, status, layout, resolution, created_at, updated_at) "
+             "VALUES ($1, $2, $3, 'queued', 'grid', '720p', $4, $4)",
              params, 4, render_queued, u);
 }
 

@@ -118,13 +118,15 @@ void retention_sweep(retention *r, void (*done)(int deleted, void *ctx), void *c
     r->count = r->next = r->deleted = 0;
     r->done = done;
     r->done_ctx = ctx;
-    /* A take may have rendered more than once: its newest successful render counts. */
+    /* A take may have rendered more than once: its newest successful render counts, and a
+     * render queued or running again (other settings) still needs the chunks. */
     db_param params[] = { DB_INT(now_ms() - r->retention_ms), DB_INT(BATCH) };
     db_query(r->db,
              "SELECT c.object_key, c.take_id, c.participant_id, c.chunk_index FROM chunks c "
              "WHERE c.status = 'stored' AND c.object_key LIKE 'recordings/%' AND c.take_id IN "
              "(SELECT j.take_id FROM render_jobs j WHERE j.status = 'done' GROUP BY j.take_id "
-             "HAVING MAX(j.updated_at) < $1) LIMIT $2",
+             "HAVING MAX(j.updated_at) < $1) AND NOT EXISTS (SELECT 1 FROM render_jobs a "
+             "WHERE a.take_id = c.take_id AND a.status IN ('queued', 'running')) LIMIT $2",
              params, 2, expired_loaded, r);
 }
 

@@ -14,6 +14,7 @@ typedef struct {
     int max_attempts;
     render_job_claim_cb claim_cb;
     render_job_done_cb done_cb;
+    render_job_enqueue_cb enqueue_cb;
     void *ctx;
 } jobs_op;
 
@@ -27,6 +28,81 @@ static jobs_op *op_new(db *d, const char *worker_id, int64_t now_ms, void *ctx)
     op->now_ms = now_ms;
     op->ctx = ctx;
     return op;
+}
+
+/* ---- settings ------------------------------------------------------------------------------ */
+
+bool render_jobs_layout_known(const char *layout)
+{
+    static const char *const LAYOUTS[] = { "grid", "speaker", "side-by-side" };
+    for (size_t i = 0; i < sizeof LAYOUTS / sizeof LAYOUTS[0]; i++)
+        if (strcmp(layout, LAYOUTS[i]) == 0)
+            return true;
+    return false;
+}
+
+bool render_jobs_resolution_size(const char *resolution, int *width, int *height)
+{
+    static const struct {
+        const char *name;
+        int width, height;
+    } SIZES[] = { { "720p", 1280, 720 }, { "1080p", 1920, 1080 } };
+    for (size_t i = 0; i < sizeof SIZES / sizeof SIZES[0]; i++)
+        if (strcmp(resolution, SIZES[i].name) == 0) {
+            *width = SIZES[i].width;
+            *height = SIZES[i].height;
+            return true;
+        }
+    return false;
+}
+
+/* ---- enqueue ------------------------------------------------------------------------------- */
+
+static void enqueued_shown(db_result *res, void *arg)
+{
+    jobs_op *op = arg;
+    if (res->status != DB_OK)
+        log_warn("render jobs: could not mark the recording queued: %s", res->error);
+    op->enqueue_cb(NULL, true, op->ctx);
+    free(op);
+}
+
+static void enqueued(db_result *res, void *arg)
+{
+    jobs_op *op = arg;
+    /* A constraint: another instance queued a render of this take a moment ago. */
+    if (res->status == DB_ERR_CONSTRAINT || (res->status == DB_OK && res->nrows == 0)) {
+        op->enqueue_cb(NULL, false, op->ctx);
+        free(op);
+        return;
+    }
+    if (res->status != DB_OK) {
+        op->enqueue_cb(res, false, op->ctx);
+        free(op);
+        return;
+    }
+    /* Only while the job still waits: a worker that claimed it already shows "rendering". */
+    db_param params[] = { DB_INT(op->now_ms), DB_TEXT(db_value(res, 0, 0)), DB_TEXT(op->job_id) };
+    db_query(op->db,
+             "UPDATE recordings SET status = 'queued', updated_at = $1 WHERE id = $2 AND EXISTS "
+             "(SELECT 1 FROM render_jobs WHERE id = $3 AND status = 'queued')",
+             params, 3, enqueued_shown, op);
+}
+
+void render_jobs_enqueue(db *d, const render_job *job, int64_t now_ms, render_job_enqueue_cb cb, void *ctx)
+{
+    jobs_op *op = op_new(d, "", now_ms, ctx);
+    op->enqueue_cb = cb;
+    snprintf(op->job_id, sizeof op->job_id, "%s", job->id);
+    /* The check and the insert are one statement; the unique index render_jobs_one_active
+     * stops a second render of one take that two PostgreSQL transactions could let through. */
+    db_param params[] = { DB_TEXT(job->id), DB_TEXT(job->recording_id), DB_TEXT(job->take_id), DB_TEXT(job->layout),
+                          DB_TEXT(job->resolution), DB_INT(now_ms) };
+    db_query(d,
+             "INSERT INTO render_jobs (id, recording_id, take_id, status, layout, resolution, created_at, updated_at) "
+             "SELECT $1, $2, $3, 'queued', $4, $5, $6, $6 WHERE NOT EXISTS (SELECT 1 FROM render_jobs "
+             "WHERE recording_id = $2 AND status IN ('queued', 'running')) RETURNING recording_id",
+             params, 6, enqueued, op);
 }
 
 /* ---- claim ------------------------------------------------------------------------------- */
@@ -63,7 +139,8 @@ static void claimed(db_result *res, void *arg)
     snprintf(job.take_id, sizeof job.take_id, "%s", db_value(res, 0, 2) ? db_value(res, 0, 2) : "");
     snprintf(job.layout, sizeof job.layout, "%s", db_value(res, 0, 3));
     snprintf(job.resolution, sizeof job.resolution, "%s", db_value(res, 0, 4));
-    log_info("render jobs: %s claimed job %s (attempt %d)", op->worker_id, job.id, job.attempts);
+    log_info("render jobs: %s claimed job %s (attempt %d): layout %s, %s", op->worker_id, job.id, job.attempts,
+             job.layout, job.resolution);
     claimed_ctx *cc = calloc(1, sizeof *cc);
     if (!cc)
         abort();

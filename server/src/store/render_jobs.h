@@ -22,9 +22,23 @@ typedef struct {
 
 typedef enum { JOBS_CLAIMED = 1, JOBS_NONE = 0, JOBS_ERROR = -1 } jobs_claim_status;
 
+/* The settings a job may ask for: layouts "grid", "speaker", "side-by-side";
+ * resolutions "720p" (1280x720) and "1080p" (1920x1080). */
+bool render_jobs_layout_known(const char *layout);
+/* The frame size of a resolution's name; false for a name that is not one. */
+bool render_jobs_resolution_size(const char *resolution, int *width, int *height);
+
 typedef void (*render_job_claim_cb)(jobs_claim_status status, const render_job *job, void *ctx);
 /* ok is false when the lease was lost (another worker has the job) or the database failed. */
 typedef void (*render_job_done_cb)(bool ok, void *ctx);
+
+/* queued is false when a render of the job's recording is queued or running already
+ * (nothing was added); failure is the database's answer when it failed, else NULL. */
+typedef void (*render_job_enqueue_cb)(const db_result *failure, bool queued, void *ctx);
+
+/* Queues job (its id, recording_id, take_id, layout, resolution) unless a render of its
+ * recording is queued or running, and shows the recording "queued". */
+void render_jobs_enqueue(db *d, const render_job *job, int64_t now_ms, render_job_enqueue_cb cb, void *ctx);
 
 /* Claims the oldest queued job, or a running one whose lease expired, unless it has had
  * max_attempts already (those are marked failed). */

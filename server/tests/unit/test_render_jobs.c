@@ -1,6 +1,6 @@
 /* Render job leases, on SQLite and (with TEST_DATABASE_URL) on PostgreSQL: one claim per
  * job, a dead worker's job claimed again after its lease, only the lease holder finishes,
- * attempts counted, failures recorded. */
+ * attempts counted, failures recorded; a render queued again only while none is under way. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -82,6 +82,35 @@ static bool fail_job(fixture *f, const char *job, const char *worker, bool perma
     return o.ok;
 }
 
+typedef struct {
+    bool done, queued, failed;
+} enqueue_outcome;
+
+static void on_enqueue(const db_result *failure, bool queued, void *ctx)
+{
+    enqueue_outcome *o = ctx;
+    o->failed = failure != NULL;
+    o->queued = queued;
+    o->done = true;
+}
+
+/* Queues job_id for take rj-t; true when it was queued, false when a render was under way. */
+static bool enqueue(fixture *f, const char *job_id, const char *layout, const char *resolution, int64_t now)
+{
+    render_job job = { 0 };
+    snprintf(job.id, sizeof job.id, "%s", job_id);
+    snprintf(job.recording_id, sizeof job.recording_id, "rj-r");
+    snprintf(job.take_id, sizeof job.take_id, "rj-t");
+    snprintf(job.layout, sizeof job.layout, "%s", layout);
+    snprintf(job.resolution, sizeof job.resolution, "%s", resolution);
+    enqueue_outcome o = { 0 };
+    render_jobs_enqueue(f->db, &job, now, on_enqueue, &o);
+    while (!o.done)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_false(o.failed);
+    return o.queued;
+}
+
 static void exec_sql(fixture *f, const char *sql)
 {
     char err[256];
@@ -121,7 +150,8 @@ static int open_db(fixture *f, const char *url)
         print_error("%s\n", err);
         return -1;
     }
-    exec_sql(f, "DELETE FROM render_jobs WHERE recording_id = 'rj-r'; DELETE FROM recordings WHERE id = 'rj-r'; "
+    exec_sql(f, "DELETE FROM render_jobs WHERE recording_id = 'rj-r'; DELETE FROM takes WHERE recording_id = 'rj-r'; "
+                "DELETE FROM recordings WHERE id = 'rj-r'; "
                 "DELETE FROM users WHERE id = 'rj-u';");
     exec_sql(f, "INSERT INTO users (id, email, password_hash, name, created_at) VALUES ('rj-u', 'rj@x.io', 'x', 'A', 0);"
                 "INSERT INTO recordings (id, host_user_id, title, status, invite_token, created_at, updated_at) "
@@ -131,7 +161,8 @@ static int open_db(fixture *f, const char *url)
 
 static void close_db(fixture *f)
 {
-    exec_sql(f, "DELETE FROM render_jobs WHERE recording_id = 'rj-r'; DELETE FROM recordings WHERE id = 'rj-r'; "
+    exec_sql(f, "DELETE FROM render_jobs WHERE recording_id = 'rj-r'; DELETE FROM takes WHERE recording_id = 'rj-r'; "
+                "DELETE FROM recordings WHERE id = 'rj-r'; "
                 "DELETE FROM users WHERE id = 'rj-u';");
     db_close(f->db);
     uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -196,12 +227,61 @@ static void scenario(fixture *f)
     assert_int_equal(query_int(f, "SELECT COUNT(*) FROM render_jobs WHERE id = 'rj-job-3' AND status = 'failed'"), 1);
 }
 
+/* Rendering again: one render of a recording at a time, with the settings asked for. */
+static void enqueue_scenario(fixture *f)
+{
+    exec_sql(f, "INSERT INTO takes (id, recording_id, status, started_at, created_at) VALUES ('rj-t', 'rj-r', 'complete', 0, 0)");
+    int64_t now = T0 + 100 * LEASE;
+    assert_true(enqueue(f, "rj-again-1", "speaker", "1080p", now));
+    assert_int_equal(query_int(f, "SELECT COUNT(*) FROM render_jobs WHERE id = 'rj-again-1' AND status = 'queued' "
+                                  "AND take_id = 'rj-t' AND layout = 'speaker' AND resolution = '1080p'"), 1);
+    assert_int_equal(query_int(f, "SELECT COUNT(*) FROM recordings WHERE id = 'rj-r' AND status = 'queued'"), 1);
+    assert_false(enqueue(f, "rj-again-2", "grid", "720p", now + 1)); /* queued: busy */
+
+    outcome claimed = claim(f, "worker-a", now + 2, 3);
+    assert_string_equal(claimed.job.id, "rj-again-1");
+    assert_string_equal(claimed.job.layout, "speaker");
+    assert_string_equal(claimed.job.resolution, "1080p");
+    assert_false(enqueue(f, "rj-again-2", "grid", "720p", now + 3)); /* running: busy */
+    assert_int_equal(query_int(f, "SELECT COUNT(*) FROM recordings WHERE id = 'rj-r' AND status = 'rendering'"), 1);
+
+    /* What the NOT EXISTS check cannot see across PostgreSQL transactions, the index refuses. */
+    char err[256];
+    assert_int_not_equal(f->db->backend->exec_blocking(f->db,
+                             "INSERT INTO render_jobs (id, recording_id, take_id, status, created_at, updated_at) "
+                             "VALUES ('rj-again-x', 'rj-r', 'rj-t', 'queued', 0, 0)", err, sizeof err), 0);
+
+    assert_true(finish(f, "rj-again-1", "worker-a", now + 4));
+    assert_true(enqueue(f, "rj-again-2", "side-by-side", "720p", now + 5));
+    assert_int_equal(query_int(f, "SELECT COUNT(*) FROM render_jobs WHERE take_id = 'rj-t'"), 2);
+}
+
+static void test_settings(void **state)
+{
+    (void)state;
+    int width = 0, height = 0;
+    assert_true(render_jobs_resolution_size("720p", &width, &height));
+    assert_int_equal(width, 1280);
+    assert_int_equal(height, 720);
+    assert_true(render_jobs_resolution_size("1080p", &width, &height));
+    assert_int_equal(width, 1920);
+    assert_int_equal(height, 1080);
+    assert_false(render_jobs_resolution_size("1920x1080", &width, &height));
+    assert_false(render_jobs_resolution_size("4k", &width, &height));
+    assert_true(render_jobs_layout_known("grid"));
+    assert_true(render_jobs_layout_known("speaker"));
+    assert_true(render_jobs_layout_known("side-by-side"));
+    assert_false(render_jobs_layout_known("Grid"));
+    assert_false(render_jobs_layout_known(""));
+}
+
 static void test_sqlite(void **state)
 {
     (void)state;
     fixture f = { 0 };
     assert_int_equal(open_db(&f, NULL), 0);
     scenario(&f);
+    enqueue_scenario(&f);
     close_db(&f);
 }
 
@@ -214,11 +294,13 @@ static void test_postgres(void **state)
     fixture f = { 0 };
     assert_int_equal(open_db(&f, url), 0);
     scenario(&f);
+    enqueue_scenario(&f);
     close_db(&f);
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(test_sqlite), cmocka_unit_test(test_postgres) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(test_settings), cmocka_unit_test(test_sqlite),
+                                        cmocka_unit_test(test_postgres) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

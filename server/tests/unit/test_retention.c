@@ -1,5 +1,6 @@
 /* The retention sweep deletes raw chunks only of takes whose newest successful render is
- * older than the retention period, and marks their rows expired. */
+ * older than the retention period and that are not queued to render again, and marks their
+ * rows expired. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -105,6 +106,9 @@ static void test_sweep(void **state)
     add_take(d, "old", "done", now - 8 * DAY_MS);    /* rendered 8 days ago: its chunks go */
     add_take(d, "recent", "done", now - 1 * DAY_MS); /* rendered yesterday: stays */
     add_take(d, "failed", "failed", now - 30 * DAY_MS); /* never rendered well: stays */
+    add_take(d, "again", "done", now - 8 * DAY_MS);     /* rendered 8 days ago, queued again: stays */
+    exec_sql(d, "INSERT INTO render_jobs (id, recording_id, take_id, status, created_at, updated_at) "
+                "VALUES ('job-again-2', 'r1', 'again', 'queued', 0, 0)");
 
     retention *r = retention_start(&loop, d, s, 7 * DAY_MS, 3600 * 1000);
     int deleted = -1;
@@ -117,8 +121,9 @@ static void test_sweep(void **state)
     assert_false(object_exists("recordings/r1/p1/old/1.webm"));
     assert_true(object_exists("recordings/r1/p1/recent/0.webm"));
     assert_true(object_exists("recordings/r1/p1/failed/1.webm"));
+    assert_true(object_exists("recordings/r1/p1/again/0.webm"));
     assert_int_equal(count(d, "SELECT COUNT(*) FROM chunks WHERE status = 'expired' AND take_id = 'old'"), 2);
-    assert_int_equal(count(d, "SELECT COUNT(*) FROM chunks WHERE status = 'stored'"), 4);
+    assert_int_equal(count(d, "SELECT COUNT(*) FROM chunks WHERE status = 'stored'"), 6);
 
     deleted = -1; /* a second sweep finds nothing more */
     retention_sweep(r, swept, &deleted);
