@@ -151,28 +151,28 @@ static void uploaded(storage_status status, void *arg)
     upload_next(w);
 }
 
-/* Output i: 0 is final.mp4, then each participant's .wav. */
+/* Output i: 0 is final.mp4, then each participant's .wav and .mp4. */
 static void upload_next(render_worker *w)
 {
     int i = w->upload_next++;
-    if (i > w->ntracks) {
+    if (i > 2 * w->ntracks) {
         end_job(w, true);
         return;
     }
     char path[800], key[STORAGE_KEY_MAX];
+    const char *type = "video/mp4";
     if (i == 0) {
         snprintf(path, sizeof path, "%s/final.mp4", w->out_dir);
         snprintf(key, sizeof key, "processed/%s/final.mp4", w->job.recording_id);
     } else {
-        const char *pid = w->tracks[i - 1].participant_id;
-        snprintf(path, sizeof path, "%s/%s.wav", w->out_dir, pid);
-        snprintf(key, sizeof key, "processed/%s/tracks/%s.wav", w->job.recording_id, pid);
-        if (access(path, R_OK) != 0) { /* a track without audio has no .wav */
-            upload_next(w);
-            return;
-        }
+        const char *pid = w->tracks[(i - 1) / 2].participant_id;
+        const char *ext = (i - 1) % 2 == 0 ? "wav" : "mp4";
+        snprintf(path, sizeof path, "%s/%s.%s", w->out_dir, pid, ext);
+        snprintf(key, sizeof key, "processed/%s/tracks/%s.%s", w->job.recording_id, pid, ext);
+        if ((i - 1) % 2 == 0)
+            type = "audio/wav";
     }
-    w->o.storage->backend->put_file(w->o.storage, key, path, i == 0 ? "video/mp4" : "audio/wav", uploaded, w);
+    w->o.storage->backend->put_file(w->o.storage, key, path, type, uploaded, w);
 }
 
 /* ---- rendering, on a pool thread ------------------------------------------------------------------- */

@@ -128,9 +128,11 @@ static json_t *downloads_json(app *a, const char *room_id, json_t *recording)
     json_t *participant;
     json_array_foreach(json_object_get(recording, "participants"), i, participant) {
         const char *pid = json_string_value(json_object_get(participant, "id"));
-        char track_key[STORAGE_KEY_MAX];
-        snprintf(track_key, sizeof track_key, "processed/%s/tracks/%s.wav", room_id, pid);
-        json_object_set_new(tracks, pid, json_pack("{s:o}", "wav", download_url(a, track_key)));
+        char wav_key[STORAGE_KEY_MAX], mp4_key[STORAGE_KEY_MAX];
+        snprintf(wav_key, sizeof wav_key, "processed/%s/tracks/%s.wav", room_id, pid);
+        snprintf(mp4_key, sizeof mp4_key, "processed/%s/tracks/%s.mp4", room_id, pid);
+        json_object_set_new(tracks, pid,
+                            json_pack("{s:o, s:o}", "wav", download_url(a, wav_key), "video", download_url(a, mp4_key)));
     }
     return json_pack("{s:o, s:o, s:I}", "final", download_url(a, key), "tracks", tracks, "expiresIn",
                      (json_int_t)DOWNLOAD_URL_TTL_S);

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
 
 import { stopAndCheck } from './lib/expect.mjs';
-import { checkFinal, haveFfmpeg, recordTake, startWorker, waitForRender } from './lib/render.mjs';
+import { checkFinal, checkParticipantFiles, haveFfmpeg, recordTake, startWorker, waitForRender } from './lib/render.mjs';
 import { freePort, makeTempDir, startServer, waitFor } from './lib/server.mjs';
 import { closeAllClients } from './lib/ws.mjs';
 
@@ -32,6 +32,7 @@ describe('render: the embedded worker turns a take into final.mp4', { skip }, ()
     assert.equal(recording.render.resolution, '720p');
     const video = await checkFinal(recording, dir, durationMs);
     assert.deepEqual([video.width, video.height], [1280, 720]);
+    await checkParticipantFiles(recording, dir, durationMs);
     await fs.rm(dir, { recursive: true, force: true });
   });
 });

@@ -127,6 +127,26 @@ export async function checkFinal(recording, dir, durationMs) {
   return video;
 }
 
+/** Every participant's own files download: a 48 kHz WAV and an H.264 + AAC video, each as
+ * long as the take (they sit on its timeline). */
+export async function checkParticipantFiles(recording, dir, durationMs) {
+  const tracks = Object.entries(recording.downloads?.tracks ?? {});
+  assert.equal(tracks.length, recording.participants.length, `tracks: ${JSON.stringify(recording.downloads)}`);
+  for (const [pid, links] of tracks) {
+    for (const [kind, url] of Object.entries({ wav: links.wav, video: links.video })) {
+      const res = await fetch(url);
+      assert.equal(res.status, 200, `${pid} ${kind}`);
+      const file = path.join(dir, `${pid}.${kind}`);
+      await fs.writeFile(file, Buffer.from(await res.arrayBuffer()));
+      const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,sample_rate:format=duration', '-of', 'json', file]);
+      const probe = JSON.parse(stdout);
+      const codecs = probe.streams.map((s) => s.codec_name).sort();
+      assert.deepEqual(codecs, kind === 'wav' ? ['pcm_s16le'] : ['aac', 'h264'], `${pid} ${kind}`);
+      assert.ok(Math.abs(Number(probe.format.duration) - durationMs / 1000) < 0.1, `${pid} ${kind}: ${probe.format.duration} s`);
+    }
+  }
+}
+
 /** `zencast worker` on the server's database and storage; its stderr is in .log(). */
 export function startWorker(server, env = {}) {
   const child = spawn(ZENCAST_BIN, ['worker'], {
