@@ -7,7 +7,8 @@
  * late gets a lead-in, black frames and silence every 0.5 s up to its start, fed in step
  * with the others: without it the overlay and amix would hold every frame of the others
  * until its first one (measured: 1.7 GB instead of 0.38 GB for a 30 s late start at 720p).
- * A missing or damaged chunk is a gap: the demuxer resyncs, decode errors are counted and
+ * A missing or damaged chunk is a gap: the demuxer resyncs (Matroska on the next cluster,
+ * so the rest of the cluster the gap cut into is lost with it), decode errors are counted and
  * skipped, the video tile freezes on its last frame and the audio is filled with silence
  * (by aresample's async) until the media resumes. A frame stamped past the take's end is
  * dropped; PAST_END_RUN in a row end that stream (one bad timestamp from a garbage chunk

@@ -46,6 +46,8 @@ typedef struct {
     const char *audio; /* a lavfi source */
     const char *codecs; /* ffmpeg options */
     int64_t offset_ms;
+    const char *audio_codec;  /* ffmpeg options; NULL: Opus */
+    const char *muxer;        /* ffmpeg options; NULL: WebM */
     int seconds;              /* 0: 6 */
     const double *cut_at;     /* where chunks 1.. start, as fractions of the file; NULL: random */
     char keys[CHUNKS][STORAGE_KEY_MAX];
@@ -83,6 +85,27 @@ static participant E = { .id = "emil", .color = "blue", .audio = "aevalsrc=" TAL
 static const double F_CUTS[CHUNKS - 1] = { 0.01, 0.4, 0.8 };
 static participant F = { .id = "fred", .color = "yellow", .audio = "aevalsrc=" FBEEP ":s=48000:d=30",
                          .codecs = LIVE_VP8, .seconds = 30, .cut_at = F_CUTS };
+
+/* What other browsers record: Chrome's Matroska (H.264 + Opus), AV1 in WebM, Safari's
+ * fragmented MP4 (H.264 + AAC). Each beeps at 2 s of its media. */
+#define H264 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -b:v 300k"
+static participant MKV = { .id = "mona", .color = "red", .audio = "aevalsrc=" BEEP "|" BEEP ":s=48000:d=6",
+                           .codecs = H264, .muxer = "-f matroska" };
+static participant AV1 = { .id = "alva", .color = "blue", .audio = "aevalsrc=" BEEP "|" BEEP ":s=48000:d=6",
+                           .codecs = "-c:v libsvtav1 -preset 12 -b:v 300k", .offset_ms = 500 };
+static participant MP4 = { .id = "saffi", .color = "green", .audio = "aevalsrc=" BEEP "|" BEEP ":s=48000:d=6",
+                           .codecs = H264, .audio_codec = "-c:a aac -b:a 96k",
+                           .muxer = "-f mp4 -movflags frag_keyframe+empty_moov+default_base_moof",
+                           .offset_ms = 1000 };
+
+/* Beeps at 1 s and 5.7 s of its media, chunk 2 (about 1.5 s to 5 s) between them. After a
+ * gap the demuxer resyncs on the next cluster, so what is lost is the gap and the rest of
+ * the cluster it cut into (here up to 5.5 s). */
+#define JBEEP "if(between(t\\,1\\,1.1)+between(t\\,5.7\\,5.8)\\,0.5*sin(2*PI*1000*t)\\,0)"
+static const double J_CUTS[CHUNKS - 1] = { 0.01, 0.35, 0.65 };
+static participant J = { .id = "jude", .color = "yellow", .audio = "aevalsrc=" JBEEP ":s=48000:d=6",
+                         .codecs = LIVE_VP8 " -g 15", .muxer = "-f webm -cluster_time_limit 500", .cut_at = J_CUTS,
+                         .offset_ms = 300 };
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -138,8 +161,9 @@ static int make_participant(participant *p, uint64_t seed)
              "ffmpeg -nostdin -hide_banner -loglevel error -y "
              "-f lavfi -i color=c=%s:size=320x240:rate=30:duration=%d "
              "-f lavfi -i \"%s\" "
-             "-g 30 %s -c:a libopus -b:a 64k -f webm %s",
-             p->color, p->seconds ? p->seconds : 6, p->audio, p->codecs, src);
+             "-g 30 %s %s %s %s",
+             p->color, p->seconds ? p->seconds : 6, p->audio, p->codecs,
+             p->audio_codec ? p->audio_codec : "-c:a libopus -b:a 64k", p->muxer ? p->muxer : "-f webm", src);
     if (system(cmd) != 0) {
         fprintf(stderr, "failed: %s\n", cmd);
         return -1;
@@ -579,6 +603,38 @@ static void test_missing_chunk(void **state)
     assert_wav(out, B.id);
 }
 
+/* The gap where it belongs: with J's chunk 2 gone, its media after the gap keeps its
+ * time (the beep at 5.7 s of its media), and so does the media before. */
+static void test_gap_in_place(void **state)
+{
+    (void)state;
+    char saved[1100];
+    snprintf(saved, sizeof saved, "%s.saved", J.paths[2]);
+    assert_int_equal(rename(J.paths[2], saved), 0);
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-gap", dir);
+    progress_log log = { 0 };
+    participant *const one[] = { &J };
+    int ret = render_with(out, "grid", one, NULL, 1, TAKE_MS + 300, &log, err, sizeof err);
+    assert_int_equal(rename(saved, J.paths[2]), 0);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    double own[4], at[4];
+    snprintf(file, sizeof file, "%s/%s.webm", dir, J.id);
+    assert_true(onsets(file, own, 4) >= 2);
+    snprintf(file, sizeof file, "%s/%s.wav", out, J.id);
+    assert_true(onsets(file, at, 4) >= 2);
+    assert_true(fabs(at[0] - (own[0] + 0.3)) <= 0.020);
+    assert_true(fabs(at[1] - (own[1] + 0.3)) <= 0.020);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_decodes_cleanly(file);
+    static uint8_t rgb[W * H * 3];
+    grab_frame(file, 5.8, rgb); /* the picture is back after the gap */
+    const uint8_t *px = pixel(rgb, W / 2, H / 2);
+    assert_true(px[0] > 180 && px[1] > 180 && px[2] < 80);
+}
+
 /* A's header chunk gone (its track cannot be opened: a grey tile and silence) and B's
  * middle chunk garbage (decode errors, skipped): still a render. */
 static void test_header_gone_and_garbage(void **state)
@@ -743,6 +799,37 @@ static void test_final_only_and_fallback(void **state)
     assert_true(IS_GREEN(pixel(rgb, W / 2, 3 * H / 4)));
 }
 
+/* Three browsers' formats in one grid: each in its tile, each beep where it belongs. */
+static void test_formats(void **state)
+{
+    (void)state;
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-formats", dir);
+    progress_log log = { 0 };
+    participant *const who[] = { &MKV, &AV1, &MP4 };
+    int ret = render_with(out, "grid", who, NULL, 3, TAKE_MS + 1000, &log, err, sizeof err);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_decodes_cleanly(file);
+    static uint8_t rgb[W * H * 3];
+    grab_frame(file, 4.0, rgb);
+    assert_true(IS_RED(pixel(rgb, W / 2 - 80, H / 4)));
+    assert_true(IS_BLUE(pixel(rgb, W / 2 + 80, H / 4)));
+    assert_true(IS_GREEN(pixel(rgb, W / 2, 3 * H / 4)));
+    /* Where each beep is in its own file (AAC's encoder delay, which ffmpeg's fragmented
+     * MP4 does not signal, puts MP4's 21 ms late there), plus its offset. */
+    double at[8], own[8];
+    assert_true(onsets(file, at, 8) >= 3);
+    for (int i = 0; i < 3; i++) {
+        char src[1200];
+        snprintf(src, sizeof src, "%s/%s.webm", dir, who[i]->id);
+        assert_true(onsets(src, own, 8) >= 1);
+        assert_true(fabs(at[i] - (own[0] + (double)who[i]->offset_ms / 1000.0)) <= 0.020);
+    }
+}
+
 /* Chunk k's media start, in s from the media's start, as the demuxer sees it: the time of
  * the first audio packet at or after the chunk's first byte. */
 static void chunk_media_starts(const participant *p, double *media_s)
@@ -823,7 +910,9 @@ static int group_setup(void **state)
     }
     return make_participant(&A, 1) == 0 && make_participant(&B, 2) == 0 && make_participant(&C, 3) == 0 &&
                    make_participant(&D, 4) == 0 && make_participant(&E, 5) == 0 &&
-                   make_participant(&F, 6) == 0
+                   make_participant(&F, 6) == 0 && make_participant(&MKV, 7) == 0 &&
+                   make_participant(&AV1, 8) == 0 && make_participant(&MP4, 9) == 0 &&
+                   make_participant(&J, 10) == 0
                ? 0
                : -1;
 }
@@ -843,8 +932,8 @@ int main(void)
 {
     if (system("ffmpeg -version >/dev/null 2>&1") != 0 || system("ffprobe -version >/dev/null 2>&1") != 0 ||
         !ffmpeg_has_encoder("libvpx") || !ffmpeg_has_encoder("libvpx-vp9") || !ffmpeg_has_encoder("libx264") ||
-        !ffmpeg_has_encoder("libopus")) {
-        fprintf(stderr, "skipped: the ffmpeg CLI and ffprobe with libvpx(-vp9), libopus and libx264 are needed\n");
+        !ffmpeg_has_encoder("libopus") || !ffmpeg_has_encoder("libsvtav1")) {
+        fprintf(stderr, "skipped: the ffmpeg CLI and ffprobe with libvpx(-vp9), libsvtav1, libopus and libx264 are needed\n");
         return 77;
     }
     av_log_set_level(AV_LOG_ERROR);
@@ -859,7 +948,9 @@ int main(void)
         cmocka_unit_test(test_side_by_side),
         cmocka_unit_test(test_final_only_and_fallback),
         cmocka_unit_test(test_clock_drift),
+        cmocka_unit_test(test_formats),
         cmocka_unit_test(test_missing_chunk),
+        cmocka_unit_test(test_gap_in_place),
         cmocka_unit_test(test_header_gone_and_garbage),
         cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_cancelled),
