@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds the web app into client/dist. Until the React studio lands this copies the
-# placeholder page, so the server has something to serve at /.
+# Builds the web app (React, TypeScript, Vite, Tailwind) into client/dist, which the C
+# server serves. Installs the npm packages from package-lock.json first when needed.
 set -euo pipefail
 cd "$(dirname "$0")"
-rm -rf dist
-mkdir -p dist
-cp index.html dist/index.html
-cp -r public/. dist/ 2>/dev/null || true
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run build --silent
