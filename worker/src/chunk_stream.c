@@ -18,6 +18,7 @@ typedef struct {
     char *key;
     int64_t size; /* declared, then corrected when the chunk turns out short or lost; -1 = unknown */
     bool lost;    /* could not be read: counted in missing, once */
+    bool cut;     /* lost or short: the bytes after it do not follow on from its own */
 } chunk;
 
 struct chunk_stream {
@@ -32,6 +33,7 @@ struct chunk_stream {
     int64_t piece_start;
     size_t piece_len;
     int64_t missing;
+    int64_t breaks;    /* the bytes did not follow on: a chunk lost or short */
     AVIOContext *avio;
 };
 
@@ -39,6 +41,8 @@ struct chunk_stream {
 
 static void chunk_stream_next_chunk(chunk_stream *cs)
 {
+    if (cs->chunks[cs->index].cut)
+        cs->breaks++; /* on every pass, after a rewind too */
     cs->index++;
     cs->offset = 0;
 }
@@ -92,6 +96,7 @@ static void chunk_stream_end_chunk(chunk_stream *cs)
         log_warn("chunk %s: %" PRId64 " bytes of %" PRId64 ", reading on from the next chunk", c->key,
                  cs->offset, c->size);
         c->size = cs->offset;
+        c->cut = true;
     }
     chunk_stream_next_chunk(cs);
 }
@@ -107,6 +112,7 @@ static void chunk_stream_lose_chunk(chunk_stream *cs, storage_status status)
                  status == STORAGE_NOT_FOUND ? "not found" : "storage error", cs->offset);
     }
     c->size = cs->offset;
+    c->cut = true;
     chunk_stream_next_chunk(cs);
 }
 
@@ -263,6 +269,22 @@ int chunk_stream_chunk_at(const chunk_stream *cs, int64_t pos)
 int64_t chunk_stream_missing(const chunk_stream *cs)
 {
     return cs->missing;
+}
+
+int chunk_stream_read(chunk_stream *cs, uint8_t *buf, int size)
+{
+    return chunk_stream_read_packet(cs, buf, size);
+}
+
+void chunk_stream_rewind(chunk_stream *cs)
+{
+    cs->index = 0;
+    cs->offset = 0;
+}
+
+int64_t chunk_stream_breaks(const chunk_stream *cs)
+{
+    return cs->breaks;
 }
 
 void chunk_stream_close(chunk_stream *cs)

@@ -38,6 +38,16 @@ chunk_stream *chunk_stream_open(storage *s, const chunk_ref *chunks, int count);
 AVIOContext *chunk_stream_avio(chunk_stream *cs);
 /* How many chunks could not be read (not found or storage error), so far. */
 int64_t chunk_stream_missing(const chunk_stream *cs);
+/* For a reader of its own over the stream (mp4_resync.c), instead of the AVIOContext, never
+ * both: up to size bytes from where the stream is, all from one chunk; AVERROR_EOF at the
+ * end. */
+int chunk_stream_read(chunk_stream *cs, uint8_t *buf, int size);
+/* Back to the first byte, whether the stream is seekable or not. */
+void chunk_stream_rewind(chunk_stream *cs);
+/* How many times, so far, the bytes read did not follow on from the bytes before them (a
+ * chunk lost, or shorter than its declared size): a chunk_stream_read whose count this
+ * raised returned bytes that come after such a break. */
+int64_t chunk_stream_breaks(const chunk_stream *cs);
 /* The chunk holding byte pos of the stream (a demuxed packet's pos), -1 when it cannot be
  * told (a size unknown, or pos past the end). */
 int chunk_stream_chunk_at(const chunk_stream *cs, int64_t pos);

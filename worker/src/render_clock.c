@@ -33,7 +33,7 @@ void render_clock_note(track *t, const AVPacket *pkt)
 {
     if (!t->chunk_media_us || !t->cs || pkt->pos < 0 || pkt->pts == AV_NOPTS_VALUE)
         return;
-    int k = chunk_stream_chunk_at(t->cs, pkt->pos);
+    int k = t->resync ? mp4_resync_chunk_at(t->resync, pkt->pos) : chunk_stream_chunk_at(t->cs, pkt->pos);
     if (k <= t->last_chunk_seen)
         return;
     t->last_chunk_seen = k;

@@ -8,11 +8,11 @@
  * with the others: without it the overlay and amix would hold every frame of the others
  * until its first one (measured: 1.7 GB instead of 0.38 GB for a 30 s late start at 720p).
  * A missing or damaged chunk is a gap: the demuxer resyncs (Matroska on the next cluster,
- * so the rest of the cluster the gap cut into is lost with it), decode errors are counted and
- * skipped, the video tile freezes on its last frame and the audio is filled with silence
- * (by aresample's async) until the media resumes. A frame stamped past the take's end is
- * dropped; PAST_END_RUN in a row end that stream (one bad timestamp from a garbage chunk
- * must not end a track). */
+ * so the rest of the cluster the gap cut into is lost with it; a fragmented MP4's stream is
+ * repaired for it, mp4_resync.c), decode errors are counted and skipped, the video tile
+ * freezes on its last frame and the audio is filled with silence (by aresample's async)
+ * until the media resumes. A frame stamped past the take's end is dropped; PAST_END_RUN in
+ * a row end that stream (one bad timestamp from a garbage chunk must not end a track). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +64,9 @@ void render_open_track(render *r, track *t, const render_track *src)
     if (src->chunk_count <= 0 || !src->chunks)
         return;
     t->cs = chunk_stream_open(r->req->storage, src->chunks, src->chunk_count);
-    AVIOContext *pb = t->cs ? chunk_stream_avio(t->cs) : NULL;
+    if (t->cs && mp4_resync_applies(t->cs)) /* the mov demuxer does not resync by itself */
+        t->resync = mp4_resync_open(t->cs);
+    AVIOContext *pb = t->resync ? mp4_resync_avio(t->resync) : t->cs ? chunk_stream_avio(t->cs) : NULL;
     if (!pb)
         return;
     t->ic = avformat_alloc_context();
@@ -72,7 +74,11 @@ void render_open_track(render *r, track *t, const render_track *src)
         return;
     t->ic->pb = pb;
     t->ic->flags |= AVFMT_FLAG_CUSTOM_IO;
-    int ret = avformat_open_input(&t->ic, NULL, NULL, NULL); /* frees ic on failure */
+    AVDictionary *opts = NULL; /* after a gap, the fragments' own times (5.1's default, said) */
+    if (t->resync)
+        av_dict_set(&opts, "use_tfdt", "1", 0);
+    int ret = avformat_open_input(&t->ic, NULL, NULL, &opts); /* frees ic on failure */
+    av_dict_free(&opts);
     if (ret < 0) {
         log_warn("render: %s: cannot open the recording (%d chunks missing)", src->participant_id,
                  (int)chunk_stream_missing(t->cs));
@@ -111,6 +117,8 @@ void render_close_track(track *t)
     avcodec_free_context(&t->vdec);
     avcodec_free_context(&t->adec);
     avformat_close_input(&t->ic);
+    mp4_resync_close(t->resync);
+    t->resync = NULL;
     chunk_stream_close(t->cs);
     t->cs = NULL;
     free(t->levels);
@@ -322,10 +330,11 @@ static int lead_in(render *r, track *t, int64_t upto_us)
 
 /* Where the track ends on the take's timeline (ms), 0 when unknown: the container's
  * duration, unless only guessed from the bitrate; else (a live WebM from MediaRecorder has
- * none) the last chunk's start plus an average chunk's length. */
+ * none, a fragmented MP4 read straight through tells its first fragments') the last chunk's
+ * start plus an average chunk's length. */
 int64_t render_track_end_ms(const render *r, const track *t)
 {
-    if (t->ic && t->ic->duration != AV_NOPTS_VALUE && t->ic->duration > 0 &&
+    if (t->ic && !t->resync && t->ic->duration != AV_NOPTS_VALUE && t->ic->duration > 0 &&
         t->ic->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE)
         return (t->offset_us + t->ic->duration) / 1000;
     const render_track *src = t->src;

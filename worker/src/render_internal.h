@@ -20,6 +20,7 @@
 #include <libavformat/avformat.h>
 
 #include "layout.h"
+#include "mp4_resync.h"
 #include "render_take.h"
 #include "speaker_timeline.h"
 
@@ -51,6 +52,7 @@ typedef struct {
     const render_track *src;
     int index;
     chunk_stream *cs;
+    mp4_resync *resync;            /* a fragmented MP4's repaired stream over cs; else NULL */
     AVFormatContext *ic;
     int vidx, aidx;                /* stream indexes, -1 when absent */
     AVCodecContext *vdec, *adec;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 
 #include "chunk_stream.h"
 #include "log.h"
+#include "mp4_resync.h"
 #include "storage/storage.h"
 #include "storage/storage_local.h"
 
@@ -160,9 +162,12 @@ static int make_recording(media *m)
     return m->bytes ? 0 : -1;
 }
 
+typedef void (*packet_fn)(const AVPacket *pkt, void *ctx);
+
 /* Demuxes everything, as the worker would: errors other than EOF are counted and
- * skipped. pb NULL: the file at path. 0, or the error of avformat_open_input. */
-static int demux(const char *path, AVIOContext *pb, demux_result *r)
+ * skipped; on_packet (if any) sees every packet. pb NULL: the file at path. 0, or the error
+ * of avformat_open_input. */
+static int demux_with(const char *path, AVIOContext *pb, demux_result *r, packet_fn on_packet, void *ctx)
 {
     memset(r, 0, sizeof *r);
     r->hash = 0xcbf29ce484222325ULL;
@@ -205,6 +210,8 @@ static int demux(const char *path, AVIOContext *pb, demux_result *r)
         assert_true(pkt->stream_index >= 0 && pkt->stream_index < r->nb_streams);
         r->packets[pkt->stream_index]++;
         r->total++;
+        if (on_packet)
+            on_packet(pkt, ctx);
         int64_t fields[4] = { pkt->stream_index, pkt->pts, pkt->dts, pkt->flags };
         r->hash = fnv1a(r->hash, fields, sizeof fields);
         r->hash = fnv1a(r->hash, &pkt->size, sizeof pkt->size);
@@ -221,6 +228,11 @@ static int demux(const char *path, AVIOContext *pb, demux_result *r)
     return 0;
 }
 
+static int demux(const char *path, AVIOContext *pb, demux_result *r)
+{
+    return demux_with(path, pb, r, NULL, NULL);
+}
+
 /* ---- a recording laid out as chunks in storage ------------------------------------------- */
 
 typedef struct {
@@ -231,28 +243,16 @@ typedef struct {
     chunk_ref refs[MAX_CHUNKS];
 } layout;
 
-/* Cuts m at pseudo-random bytes into pieces (0: 5 to 9) under recordings/r/<participant>/t/:
- * the first piece small, as the header chunk is, so that the others start mid-frame. */
-static void layout_make(layout *l, const media *m, const char *participant, int pieces, bool sizes_known,
-                        uint64_t seed)
+/* m cut at cuts[0] = 0 < cuts[1] < ... < cuts[count] = its size, as chunks under
+ * recordings/r/<participant>/t/. */
+static void layout_write(layout *l, const media *m, const char *participant, const int64_t *cuts, int count,
+                         bool sizes_known)
 {
     memset(l, 0, sizeof *l);
-    l->count = pieces > 0 ? pieces : 5 + (int)(next_random(&seed) % 5);
-    assert_true(l->count <= MAX_CHUNKS);
-    assert_true(m->size > 64 * (size_t)MAX_CHUNKS);
-
-    int64_t cuts[MAX_CHUNKS + 1];
-    cuts[0] = 0;
-    cuts[1] = 64 + (int64_t)(next_random(&seed) % 1500);
-    for (int i = 2; i < l->count; i++)
-        cuts[i] = cuts[1] + 1 + (int64_t)(next_random(&seed) % (m->size - (size_t)cuts[1] - 1));
-    cuts[l->count] = (int64_t)m->size;
-    qsort(cuts + 2, (size_t)(l->count - 2), sizeof cuts[0], compare_int64);
-
-    for (int i = 0; i < l->count; i++) {
-        if (cuts[i + 1] <= cuts[i]) /* two equal cuts: move this one a byte on */
-            cuts[i + 1] = cuts[i] + 1;
-        assert_true(cuts[i + 1] <= (int64_t)m->size);
+    assert_true(count <= MAX_CHUNKS);
+    l->count = count;
+    for (int i = 0; i < count; i++) {
+        assert_true(cuts[i] < cuts[i + 1] && cuts[i + 1] <= (int64_t)m->size);
         snprintf(l->keys[i], sizeof l->keys[i], "recordings/r/%s/t/%d.%s", participant, i, m->ext);
         snprintf(l->paths[i], sizeof l->paths[i], "%s/%s", objects, l->keys[i]);
         l->sizes[i] = cuts[i + 1] - cuts[i];
@@ -260,7 +260,29 @@ static void layout_make(layout *l, const media *m, const char *participant, int 
         l->refs[i].key = l->keys[i];
         l->refs[i].size = sizes_known ? l->sizes[i] : 0;
     }
-    assert_int_equal(cuts[l->count], (int64_t)m->size);
+    assert_int_equal(cuts[count], (int64_t)m->size);
+}
+
+/* Cuts m at pseudo-random bytes into pieces (0: 5 to 9) under recordings/r/<participant>/t/:
+ * the first piece small, as the header chunk is, so that the others start mid-frame. */
+static void layout_make(layout *l, const media *m, const char *participant, int pieces, bool sizes_known,
+                        uint64_t seed)
+{
+    int count = pieces > 0 ? pieces : 5 + (int)(next_random(&seed) % 5);
+    assert_true(count <= MAX_CHUNKS);
+    assert_true(m->size > 64 * (size_t)MAX_CHUNKS);
+
+    int64_t cuts[MAX_CHUNKS + 1];
+    cuts[0] = 0;
+    cuts[1] = 64 + (int64_t)(next_random(&seed) % 1500);
+    for (int i = 2; i < count; i++)
+        cuts[i] = cuts[1] + 1 + (int64_t)(next_random(&seed) % (m->size - (size_t)cuts[1] - 1));
+    cuts[count] = (int64_t)m->size;
+    qsort(cuts + 2, (size_t)(count - 2), sizeof cuts[0], compare_int64);
+    for (int i = 0; i < count; i++)
+        if (cuts[i + 1] <= cuts[i]) /* two equal cuts: move this one a byte on */
+            cuts[i + 1] = cuts[i] + 1;
+    layout_write(l, m, participant, cuts, count, sizes_known);
 }
 
 static chunk_stream *layout_open(const layout *l)
@@ -269,6 +291,16 @@ static chunk_stream *layout_open(const layout *l)
     assert_non_null(cs);
     assert_non_null(chunk_stream_avio(cs));
     return cs;
+}
+
+/* The AVIOContext the worker demuxes cs through: the repaired stream (*rs) for a fragmented
+ * MP4, cs's own otherwise (*rs NULL). */
+static AVIOContext *worker_avio(chunk_stream *cs, mp4_resync **rs)
+{
+    *rs = mp4_resync_applies(cs) ? mp4_resync_open(cs) : NULL;
+    AVIOContext *pb = *rs ? mp4_resync_avio(*rs) : chunk_stream_avio(cs);
+    assert_non_null(pb);
+    return pb;
 }
 
 static void assert_same_packets(const demux_result *got, const demux_result *want)
@@ -404,6 +436,14 @@ static void test_sizes_unknown_not_seekable(void **state)
 
 /* ---- gaps -------------------------------------------------------------------------------- */
 
+/* The media after a gap is there, at its own time: the last packet's as in the file. */
+static void assert_media_after_gap(const media *m, const demux_result *r)
+{
+    assert_true(r->last_s > DURATION_S - 1);
+    assert_true(fabs(r->last_s - m->plain.last_s) < 0.001);
+}
+
+/* Matroska resyncs on the next cluster; a fragmented MP4 goes on from the next moof. */
 static void test_missing_middle_chunk(void **state)
 {
     const media *m = *state;
@@ -415,17 +455,19 @@ static void test_missing_middle_chunk(void **state)
         int gone = l.count / 2;
         assert_int_equal(unlink(l.paths[gone]), 0);
         chunk_stream *cs = layout_open(&l);
+        mp4_resync *rs;
         demux_result r;
-        assert_int_equal(demux(NULL, chunk_stream_avio(cs), &r), 0);
+        assert_int_equal(demux(NULL, worker_avio(cs, &rs), &r), 0);
         print_message("%s, sizes %s: chunk %d of %d missing: %lld of %lld packets, %lld errors, up to %.2f s%s\n",
                       m->name, known ? "known" : "unknown", gone, l.count, (long long)r.total,
                       (long long)m->plain.total, (long long)r.errors, r.last_s, r.eof ? "" : ", gave up");
         assert_true(r.eof);
         assert_true(r.total > 0 && r.total < m->plain.total);
-        /* Matroska resyncs on the next cluster: the packets after the gap are there. */
-        if (strcmp(m->ext, "mp4") != 0)
-            assert_true(r.last_s > DURATION_S - 1);
+        assert_media_after_gap(m, &r);
         assert_int_equal(chunk_stream_missing(cs), 1);
+        if (rs)
+            assert_int_equal(mp4_resync_count(rs), 1);
+        mp4_resync_close(rs);
         chunk_stream_close(cs);
     }
 }
@@ -447,13 +489,17 @@ static void test_garbage_chunk(void **state)
     free(junk);
 
     chunk_stream *cs = layout_open(&l);
+    mp4_resync *rs;
     demux_result r;
-    assert_int_equal(demux(NULL, chunk_stream_avio(cs), &r), 0);
+    assert_int_equal(demux(NULL, worker_avio(cs, &rs), &r), 0);
     print_message("%s: chunk %d of %d garbage: %lld of %lld packets, %lld errors, up to %.2f s\n", m->name, bad,
                   l.count, (long long)r.total, (long long)m->plain.total, (long long)r.errors, r.last_s);
     assert_true(r.eof);
     assert_true(r.total > 0);
+    if (rs) /* Matroska does not always find its way back through garbage: not asserted */
+        assert_media_after_gap(m, &r);
     assert_int_equal(chunk_stream_missing(cs), 0);
+    mp4_resync_close(rs);
     chunk_stream_close(cs);
 }
 
@@ -476,6 +522,225 @@ static void test_truncated_last_chunk(void **state)
     assert_true(r.total > 0 && r.total <= m->plain.total);
     assert_int_equal(chunk_stream_missing(cs), 0);
     chunk_stream_close(cs);
+}
+
+/* chunk_stream_read gives the bytes the AVIOContext would; a lost chunk is a break each
+ * time the reading passes it, after a rewind too. */
+static void test_read_breaks_rewind(void **state)
+{
+    const media *m = *state;
+    char participant[64];
+    snprintf(participant, sizeof participant, "%s-breaks", m->name);
+    layout l;
+    layout_make(&l, m, participant, 0, true, 13);
+    int gone = l.count / 2;
+    assert_int_equal(unlink(l.paths[gone]), 0);
+    int64_t before = 0;
+    for (int i = 0; i < gone; i++)
+        before += l.sizes[i];
+    size_t want = m->size - (size_t)l.sizes[gone];
+    uint8_t *buf = malloc(m->size);
+    assert_non_null(buf);
+    chunk_stream *cs = layout_open(&l);
+    for (int pass = 1; pass <= 2; pass++) {
+        size_t got = 0;
+        int64_t breaks_at = -1; /* where the count went up */
+        for (int n; (n = chunk_stream_read(cs, buf + got, 4096)) > 0; got += (size_t)n)
+            if (breaks_at < 0 && chunk_stream_breaks(cs) == pass)
+                breaks_at = (int64_t)got;
+        assert_int_equal(got, want);
+        assert_memory_equal(buf, m->bytes, (size_t)before);
+        assert_memory_equal(buf + before, m->bytes + before + l.sizes[gone], want - (size_t)before);
+        assert_int_equal(breaks_at, before);
+        assert_int_equal(chunk_stream_breaks(cs), pass);
+        assert_int_equal(chunk_stream_missing(cs), 1);
+        chunk_stream_rewind(cs);
+    }
+    free(buf);
+    chunk_stream_close(cs);
+}
+
+/* ---- a fragmented MP4 resynced (mp4_resync) ---------------------------------------------- */
+
+#define FMP4 (&MEDIA[2])
+
+static uint32_t read_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The top-level box of type tag at or after from, -1 when none. */
+static int64_t find_box(const media *m, const char *tag, int64_t from)
+{
+    for (int64_t at = 0; at + 8 <= (int64_t)m->size; at += read_be32(m->bytes + at)) {
+        assert_true(read_be32(m->bytes + at) >= 8);
+        if (at >= from && memcmp(m->bytes + at + 4, tag, 4) == 0)
+            return at;
+    }
+    return -1;
+}
+
+/* Only a fragmented MP4: not WebM or Matroska, nor an MP4 whose moov has no mvex. Either
+ * way the stream is rewound. */
+static void test_resync_applies(void **state)
+{
+    const media *m = *state;
+    char participant[64];
+    snprintf(participant, sizeof participant, "%s-applies", m->name);
+    layout l;
+    layout_make(&l, m, participant, 0, true, 12);
+    chunk_stream *cs = layout_open(&l);
+    assert_int_equal(mp4_resync_applies(cs), strcmp(m->ext, "mp4") == 0);
+    demux_result r;
+    assert_int_equal(demux(NULL, chunk_stream_avio(cs), &r), 0);
+    assert_same_packets(&r, &m->plain);
+    chunk_stream_close(cs);
+    if (strcmp(m->ext, "mp4") != 0)
+        return;
+
+    media plain = *m; /* the same with its mvex renamed: not a fragmented MP4 */
+    plain.bytes = malloc(m->size);
+    assert_non_null(plain.bytes);
+    memcpy(plain.bytes, m->bytes, m->size);
+    uint8_t *mvex = memmem(plain.bytes, plain.size, "mvex", 4);
+    assert_non_null(mvex);
+    mvex[3] = 'z';
+    layout_make(&l, &plain, "fmp4-no-mvex", 0, true, 12);
+    cs = layout_open(&l);
+    assert_false(mp4_resync_applies(cs));
+    chunk_stream_close(cs);
+    free(plain.bytes);
+}
+
+typedef struct {
+    mp4_resync *rs;
+    const layout *l;
+    int gone; /* the chunk left out of the repaired stream, -1 none */
+    int64_t checked;
+} chunk_check;
+
+/* pkt's chunk as told by the repaired stream is the one it came from. */
+static void check_chunk_at(const AVPacket *pkt, void *ctx)
+{
+    chunk_check *c = ctx;
+    int64_t pos = pkt->pos;
+    int want = -1;
+    for (int i = 0; i < c->l->count && want < 0; i++) {
+        if (i == c->gone)
+            continue;
+        if (pos < c->l->sizes[i])
+            want = i;
+        pos -= c->l->sizes[i];
+    }
+    assert_int_equal(mp4_resync_chunk_at(c->rs, pkt->pos), want);
+    c->checked++;
+}
+
+/* Nothing lost: the repaired stream is the stream itself. */
+static void test_resync_intact(void **state)
+{
+    (void)state;
+    for (int known = 0; known <= 1; known++) {
+        layout l;
+        layout_make(&l, FMP4, known ? "fmp4-resync-known" : "fmp4-resync-unknown", 0, known, 14);
+        chunk_stream *cs = layout_open(&l);
+        mp4_resync *rs;
+        demux_result r;
+        chunk_check check = { .l = &l, .gone = -1 };
+        AVIOContext *pb = worker_avio(cs, &rs);
+        assert_non_null(rs);
+        assert_false(pb->seekable & AVIO_SEEKABLE_NORMAL);
+        check.rs = known ? rs : NULL;
+        assert_int_equal(demux_with(NULL, pb, &r, known ? check_chunk_at : NULL, &check), 0);
+        assert_same_packets(&r, &FMP4->plain);
+        assert_int_equal(check.checked, known ? r.total : 0);
+        assert_int_equal(mp4_resync_count(rs), 0);
+        if (!known)
+            assert_int_equal(mp4_resync_chunk_at(rs, 100), -1);
+        mp4_resync_close(rs);
+        chunk_stream_close(cs);
+    }
+}
+
+/* A middle chunk shorter than its declared size (half uploaded): a break like a lost one. */
+static void test_resync_short_chunk(void **state)
+{
+    (void)state;
+    layout l;
+    layout_make(&l, FMP4, "fmp4-short", 0, true, 16);
+    int cut = l.count / 2;
+    assert_int_equal(truncate(l.paths[cut], l.sizes[cut] / 2), 0);
+    chunk_stream *cs = layout_open(&l);
+    mp4_resync *rs;
+    demux_result r;
+    assert_int_equal(demux(NULL, worker_avio(cs, &rs), &r), 0);
+    print_message("chunk %d of %d half there: %lld of %lld packets, up to %.2f s\n", cut, l.count, (long long)r.total,
+                  (long long)FMP4->plain.total, r.last_s);
+    assert_true(r.eof);
+    assert_true(r.total <= FMP4->plain.total); /* a cut mdat's samples are there, as zeros */
+    assert_media_after_gap(FMP4, &r);
+    assert_int_equal(mp4_resync_count(rs), 1);
+    assert_int_equal(chunk_stream_missing(cs), 0);
+    mp4_resync_close(rs);
+    chunk_stream_close(cs);
+}
+
+/* Cut as Safari's MediaRecorder cuts: the init segment, then one fragment (moof + mdat) a
+ * chunk. A fragment lost or garbage: the rest is exactly the file without that fragment,
+ * packet for packet and each at its time, and the packets' chunks are told right. */
+static void test_resync_fragment_lost(void **state)
+{
+    (void)state;
+    const media *m = FMP4;
+    int64_t cuts[MAX_CHUNKS + 1];
+    int count = 0;
+    for (int64_t at = 0; count < MAX_CHUNKS && at >= 0; at = find_box(m, "moof", at + 1))
+        cuts[count++] = at;
+    cuts[count] = (int64_t)m->size;
+    assert_true(count >= 5);
+    const int gone = count / 2;
+
+    char path[512]; /* the file without that fragment */
+    snprintf(path, sizeof path, "%s/without.mp4", dir);
+    uint8_t *without = malloc(m->size);
+    assert_non_null(without);
+    memcpy(without, m->bytes, (size_t)cuts[gone]);
+    memcpy(without + cuts[gone], m->bytes + cuts[gone + 1], m->size - (size_t)cuts[gone + 1]);
+    write_whole_file(path, without, m->size - (size_t)(cuts[gone + 1] - cuts[gone]));
+    free(without);
+    demux_result want;
+    assert_int_equal(demux(path, NULL, &want), 0);
+    assert_true(want.total < m->plain.total && want.last_s == m->plain.last_s);
+
+    for (int garbage = 0; garbage <= 1; garbage++) {
+        layout l;
+        layout_write(&l, m, garbage ? "fmp4-fragment-garbage" : "fmp4-fragment-gone", cuts, count, true);
+        if (garbage) {
+            uint8_t *junk = malloc((size_t)l.sizes[gone]);
+            assert_non_null(junk);
+            uint64_t seed = 15;
+            for (int64_t i = 0; i < l.sizes[gone]; i++)
+                junk[i] = (uint8_t)next_random(&seed);
+            write_whole_file(l.paths[gone], junk, (size_t)l.sizes[gone]);
+            free(junk);
+        } else {
+            assert_int_equal(unlink(l.paths[gone]), 0);
+        }
+        chunk_stream *cs = layout_open(&l);
+        mp4_resync *rs;
+        AVIOContext *pb = worker_avio(cs, &rs);
+        assert_non_null(rs);
+        chunk_check check = { .rs = rs, .l = &l, .gone = gone };
+        demux_result r;
+        assert_int_equal(demux_with(NULL, pb, &r, check_chunk_at, &check), 0);
+        print_message("fragment %d of %d %s: %lld of %lld packets, up to %.2f s\n", gone, count,
+                      garbage ? "garbage" : "gone", (long long)r.total, (long long)m->plain.total, r.last_s);
+        assert_same_packets(&r, &want);
+        assert_int_equal(mp4_resync_count(rs), 1);
+        assert_int_equal(chunk_stream_missing(cs), garbage ? 0 : 1);
+        mp4_resync_close(rs);
+        chunk_stream_close(cs);
+    }
 }
 
 /* ---- edges ------------------------------------------------------------------------------- */
@@ -592,6 +857,11 @@ int main(void)
         FOR_EACH_MEDIA(test_missing_middle_chunk),
         FOR_EACH_MEDIA(test_garbage_chunk),
         FOR_EACH_MEDIA(test_truncated_last_chunk),
+        FOR_EACH_MEDIA(test_read_breaks_rewind),
+        FOR_EACH_MEDIA(test_resync_applies),
+        cmocka_unit_test(test_resync_intact),
+        cmocka_unit_test(test_resync_short_chunk),
+        cmocka_unit_test(test_resync_fragment_lost),
         cmocka_unit_test(test_edges),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

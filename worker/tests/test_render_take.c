@@ -5,7 +5,8 @@
  * A is solid red (live WebM, VP8, as Chrome records) and B solid blue (WebM, VP9), each
  * 6 s with Opus audio, with a 1 kHz beep only
  * during [2.0, 2.1) s of its own media. B starts 1 s after the take start, so in final.mp4
- * A's beep is at 2.0 s and B's at 3.0 s; A is the left tile, B the right one. */
+ * A's beep is at 2.0 s and B's at 3.0 s; A is the left tile, B the right one. The others
+ * (below) each serve a test of their own. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -43,11 +44,12 @@ static storage *store;
 typedef struct {
     const char *id;
     const char *color;
+    const char *video; /* a lavfi source; NULL: the colour for its length */
     const char *audio; /* a lavfi source */
     const char *codecs; /* ffmpeg options */
+    const char *format; /* ffmpeg options for the audio and the container; NULL: Opus in WebM */
+    const char *ext;    /* NULL: webm */
     int64_t offset_ms;
-    const char *audio_codec;  /* ffmpeg options; NULL: Opus */
-    const char *muxer;        /* ffmpeg options; NULL: WebM */
     int seconds;              /* 0: 6 */
     const double *cut_at;     /* where chunks 1.. start, as fractions of the file; NULL: random */
     char keys[CHUNKS][STORAGE_KEY_MAX];
@@ -90,13 +92,13 @@ static participant F = { .id = "fred", .color = "yellow", .audio = "aevalsrc=" F
  * fragmented MP4 (H.264 + AAC). Each beeps at 2 s of its media. */
 #define H264 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -b:v 300k"
 static participant MKV = { .id = "mona", .color = "red", .audio = "aevalsrc=" BEEP "|" BEEP ":s=48000:d=6",
-                           .codecs = H264, .muxer = "-f matroska" };
+                           .codecs = H264, .format = "-c:a libopus -b:a 64k -f matroska", .ext = "mkv" };
 static participant AV1 = { .id = "alva", .color = "blue", .audio = "aevalsrc=" BEEP "|" BEEP ":s=48000:d=6",
                            .codecs = "-c:v libsvtav1 -preset 12 -b:v 300k", .offset_ms = 500 };
 static participant MP4 = { .id = "saffi", .color = "green", .audio = "aevalsrc=" BEEP "|" BEEP ":s=48000:d=6",
-                           .codecs = H264, .audio_codec = "-c:a aac -b:a 96k",
-                           .muxer = "-f mp4 -movflags frag_keyframe+empty_moov+default_base_moof",
-                           .offset_ms = 1000 };
+                           .codecs = H264,
+                           .format = "-c:a aac -b:a 96k -movflags frag_keyframe+empty_moov+default_base_moof -f mp4",
+                           .ext = "mp4", .offset_ms = 1000 };
 
 /* Beeps at 1 s and 5.7 s of its media, chunk 2 (about 1.5 s to 5 s) between them. After a
  * gap the demuxer resyncs on the next cluster, so what is lost is the gap and the rest of
@@ -104,8 +106,24 @@ static participant MP4 = { .id = "saffi", .color = "green", .audio = "aevalsrc="
 #define JBEEP "if(between(t\\,1\\,1.1)+between(t\\,5.7\\,5.8)\\,0.5*sin(2*PI*1000*t)\\,0)"
 static const double J_CUTS[CHUNKS - 1] = { 0.01, 0.35, 0.65 };
 static participant J = { .id = "jude", .color = "yellow", .audio = "aevalsrc=" JBEEP ":s=48000:d=6",
-                         .codecs = LIVE_VP8 " -g 15", .muxer = "-f webm -cluster_time_limit 500", .cut_at = J_CUTS,
+                         .codecs = LIVE_VP8 " -g 15", .format = "-c:a libopus -b:a 64k -f webm -cluster_time_limit 500", .cut_at = J_CUTS,
                          .offset_ms = 300 };
+
+/* As Safari's MediaRecorder writes it: fragmented MP4 (a fragment a second), H.264 + AAC.
+ * S is cyan up to 4 s of its media and magenta after, with beeps at 1 s and 5 s. Its chunk
+ * 2, [0.45, 0.62) of the file, holds about 1.9 to 3.7 s: the colour's change and both beeps
+ * are outside it. */
+#define SBEEP "if(between(t\\,1\\,1.1)+between(t\\,5\\,5.1)\\,0.5*sin(2*PI*1000*t)\\,0)"
+static const double S_CUTS[CHUNKS - 1] = { 0.01, 0.45, 0.62 };
+static participant S = { .id = "sara",
+                         .color = "cyan",
+                         .video = "color=c=cyan:size=320x240:rate=30:duration=6,"
+                                  "drawbox=c=magenta:t=fill:enable=gte(t\\,4)",
+                         .audio = "aevalsrc=" SBEEP "|" SBEEP ":s=48000:d=6",
+                         .codecs = "-c:v libx264 -preset ultrafast -b:v 300k -pix_fmt yuv420p",
+                         .format = "-c:a aac -b:a 64k -movflags frag_keyframe+empty_moov+default_base_moof -f mp4",
+                         .ext = "mp4",
+                         .cut_at = S_CUTS };
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -152,18 +170,25 @@ static int run(const char *cmd, char *out, size_t size)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static const char *ext_of(const participant *p)
+{
+    return p->ext ? p->ext : "webm";
+}
+
 /* Makes p's recording and cuts it at pseudo-random bytes into CHUNKS chunks. */
 static int make_participant(participant *p, uint64_t seed)
 {
-    char src[512], cmd[2048];
-    snprintf(src, sizeof src, "%s/%s.webm", dir, p->id);
+    char src[512], video[256], cmd[2048];
+    snprintf(src, sizeof src, "%s/%s.%s", dir, p->id, ext_of(p));
+    snprintf(video, sizeof video, "color=c=%s:size=320x240:rate=30:duration=%d", p->color,
+             p->seconds ? p->seconds : 6);
     snprintf(cmd, sizeof cmd,
              "ffmpeg -nostdin -hide_banner -loglevel error -y "
-             "-f lavfi -i color=c=%s:size=320x240:rate=30:duration=%d "
              "-f lavfi -i \"%s\" "
-             "-g 30 %s %s %s %s",
-             p->color, p->seconds ? p->seconds : 6, p->audio, p->codecs,
-             p->audio_codec ? p->audio_codec : "-c:a libopus -b:a 64k", p->muxer ? p->muxer : "-f webm", src);
+             "-f lavfi -i \"%s\" "
+             "-g 30 %s %s %s",
+             p->video ? p->video : video, p->audio, p->codecs,
+             p->format ? p->format : "-c:a libopus -b:a 64k -f webm", src);
     if (system(cmd) != 0) {
         fprintf(stderr, "failed: %s\n", cmd);
         return -1;
@@ -190,7 +215,7 @@ static int make_participant(participant *p, uint64_t seed)
         cuts[i] = (int64_t)(p->cut_at[i - 1] * (double)size);
     cuts[CHUNKS] = size;
     for (int i = 0; i < CHUNKS; i++) {
-        snprintf(p->keys[i], sizeof p->keys[i], "recordings/room/%s/take/%d.webm", p->id, i);
+        snprintf(p->keys[i], sizeof p->keys[i], "recordings/room/%s/take/%d.%s", p->id, i, ext_of(p));
         snprintf(p->paths[i], sizeof p->paths[i], "%s/%s", objects, p->keys[i]);
         if (storage_local_make_parents(p->paths[i]) != 0 || !(f = fopen(p->paths[i], "wb"))) {
             free(bytes);
@@ -388,6 +413,8 @@ static const uint8_t *pixel(const uint8_t *rgb, int x, int y)
 static bool IS_RED(const uint8_t *px) { return px[0] > 180 && px[1] < 70 && px[2] < 70; }
 static bool IS_GREEN(const uint8_t *px) { return px[1] > 90 && px[0] < 60 && px[2] < 60; } /* green is 0,128,0 */
 static bool IS_BLUE(const uint8_t *px) { return px[2] > 180 && px[0] < 70 && px[1] < 70; }
+static bool IS_CYAN(const uint8_t *px) { return px[0] < 70 && px[1] > 180 && px[2] > 180; }
+static bool IS_MAGENTA(const uint8_t *px) { return px[0] > 180 && px[1] < 70 && px[2] > 180; }
 static bool IS_BLACK(const uint8_t *px) { return px[0] < 30 && px[1] < 30 && px[2] < 30; }
 static bool IS_CARD(const uint8_t *px) /* 0x2b2d42 */
 {
@@ -621,7 +648,7 @@ static void test_gap_in_place(void **state)
         print_message("render_take: %s\n", err);
     assert_int_equal(ret, 0);
     double own[4], at[4];
-    snprintf(file, sizeof file, "%s/%s.webm", dir, J.id);
+    snprintf(file, sizeof file, "%s/%s.%s", dir, J.id, ext_of(&J));
     assert_true(onsets(file, own, 4) >= 2);
     snprintf(file, sizeof file, "%s/%s.wav", out, J.id);
     assert_true(onsets(file, at, 4) >= 2);
@@ -673,6 +700,77 @@ static void test_header_gone_and_garbage(void **state)
     assert_true(IS_BLUE(pixel(rgb, 3 * W / 4, H / 2)));
     assert_wav(out, A.id);
     assert_wav(out, B.id);
+}
+
+/* Some onset within 20 ms of at_s. */
+static bool onset_near(const double *at, int n, double at_s)
+{
+    for (int i = 0; i < n; i++)
+        if (fabs(at[i] - at_s) <= 0.020)
+            return true;
+    return false;
+}
+
+/* S (fragmented MP4, as Safari records) alone, its chunk 2 gone or garbage: a render, and
+ * its media after the gap is back at its own time: its WAV's beeps where the recording has
+ * them, its tile magenta (the colour after the gap) at the end of the take. */
+static void check_fmp4_gap(bool garbage)
+{
+    char saved[1100];
+    snprintf(saved, sizeof saved, "%s.saved", S.paths[2]);
+    assert_int_equal(rename(S.paths[2], saved), 0);
+    if (garbage) {
+        struct stat st;
+        assert_int_equal(stat(saved, &st), 0);
+        FILE *f = fopen(S.paths[2], "wb");
+        assert_non_null(f);
+        uint64_t seed = 43;
+        for (off_t i = 0; i < st.st_size; i++)
+            fputc((int)(next_random(&seed) & 0xff), f);
+        assert_int_equal(fclose(f), 0);
+    }
+
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-fmp4-%s", dir, garbage ? "garbage" : "missing");
+    progress_log log = { 0 };
+    participant *const one[] = { &S };
+    int ret = render_into(out, one, 1, &log, err, sizeof err);
+    assert_int_equal(rename(saved, S.paths[2]), 0);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_format(file);
+    assert_decodes_cleanly(file);
+    assert_wav(out, S.id);
+
+    double want[4], at[8];
+    snprintf(file, sizeof file, "%s/%s.mp4", dir, S.id); /* the recording itself */
+    assert_int_equal(onsets(file, want, 4), 3);          /* and the end of the file, in silence */
+    snprintf(file, sizeof file, "%s/%s.wav", out, S.id);
+    int n = onsets(file, at, 8);
+    assert_true(onset_near(at, n, want[0]));
+    assert_true(onset_near(at, n, want[1])); /* after the gap */
+
+    static uint8_t rgb[W * H * 3];
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    grab_frame(file, 1.0, rgb);
+    assert_true(IS_CYAN(pixel(rgb, W / 2, H / 2)));
+    grab_frame(file, 5.5, rgb);
+    assert_true(IS_MAGENTA(pixel(rgb, W / 2, H / 2)));
+    assert_own_video(out, S.id, 5.5, IS_MAGENTA);
+}
+
+static void test_fmp4_missing_chunk(void **state)
+{
+    (void)state;
+    check_fmp4_gap(false);
+}
+
+static void test_fmp4_garbage_chunk(void **state)
+{
+    (void)state;
+    check_fmp4_gap(true);
 }
 
 /* An output folder that does not exist: -1 with a reason, nothing leaked. */
@@ -824,7 +922,7 @@ static void test_formats(void **state)
     assert_true(onsets(file, at, 8) >= 3);
     for (int i = 0; i < 3; i++) {
         char src[1200];
-        snprintf(src, sizeof src, "%s/%s.webm", dir, who[i]->id);
+        snprintf(src, sizeof src, "%s/%s.%s", dir, who[i]->id, ext_of(who[i]));
         assert_true(onsets(src, own, 8) >= 1);
         assert_true(fabs(at[i] - (own[0] + (double)who[i]->offset_ms / 1000.0)) <= 0.020);
     }
@@ -837,8 +935,8 @@ static void chunk_media_starts(const participant *p, double *media_s)
     static char listing[256 * 1024];
     char cmd[1200];
     snprintf(cmd, sizeof cmd,
-             "ffprobe -v error -select_streams a -show_entries packet=pts_time,pos -of csv=p=0 '%s/%s.webm'", dir,
-             p->id);
+             "ffprobe -v error -select_streams a -show_entries packet=pts_time,pos -of csv=p=0 '%s/%s.%s'", dir,
+             p->id, ext_of(p));
     assert_int_equal(run(cmd, listing, sizeof listing), 0);
     double first = -1;
     int64_t cut = 0;
@@ -912,7 +1010,7 @@ static int group_setup(void **state)
                    make_participant(&D, 4) == 0 && make_participant(&E, 5) == 0 &&
                    make_participant(&F, 6) == 0 && make_participant(&MKV, 7) == 0 &&
                    make_participant(&AV1, 8) == 0 && make_participant(&MP4, 9) == 0 &&
-                   make_participant(&J, 10) == 0
+                   make_participant(&J, 10) == 0 && make_participant(&S, 11) == 0
                ? 0
                : -1;
 }
@@ -952,6 +1050,8 @@ int main(void)
         cmocka_unit_test(test_missing_chunk),
         cmocka_unit_test(test_gap_in_place),
         cmocka_unit_test(test_header_gone_and_garbage),
+        cmocka_unit_test(test_fmp4_missing_chunk),
+        cmocka_unit_test(test_fmp4_garbage_chunk),
         cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_cancelled),
     };
