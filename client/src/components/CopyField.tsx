@@ -27,11 +27,12 @@ export function CopyField({ label, value, hint }: { label: string; value: string
   }
 
   return (
-    <div className="flex flex-col gap-1.5">
+    // Side by side only where the box is wide enough (a container query: it also sits in narrow columns).
+    <div className="@container flex flex-col gap-1.5">
       <label htmlFor={id} className="text-sm font-medium text-zinc-200">
         {label}
       </label>
-      <div className="flex flex-col gap-2 sm:flex-row">
+      <div className="flex flex-col gap-2 @md:flex-row">
         <input
           id={id}
           ref={input}

@@ -2,7 +2,6 @@ import { NavLink, useNavigate } from 'react-router-dom';
 
 import { useAppDispatch, useAppSelector } from '../app/hooks';
 import { signOut } from '../features/auth/authSlice';
-import { Button } from './Button';
 import { focusRing } from './focusRing';
 
 function navClass({ isActive }: { isActive: boolean }) {
@@ -40,9 +39,9 @@ export function MainNav() {
               {user.name}
             </span>
           )}
-          <Button variant="ghost" onClick={handleSignOut} className="min-h-0 px-2.5 py-1.5">
+          <button type="button" onClick={handleSignOut} className={navClass({ isActive: false })}>
             Sign out
-          </Button>
+          </button>
         </>
       ) : (
         <>

@@ -43,13 +43,13 @@ export function JoinPage() {
     return (
       <PageLayout title={title} narrow hideNav>
         <ErrorState
-          title={brokenLink ? 'This invite link is incomplete' : gone ? 'This session no longer exists' : 'This invite link has expired'}
+          title={brokenLink ? 'This invite link is incomplete' : gone ? 'This session no longer exists' : 'This invite link doesn’t work'}
           message={
             brokenLink
               ? 'Part of the link seems to be missing. Copy the whole link from the host’s message and open it again.'
               : gone
                 ? 'The host may have deleted it. Ask them for a link to the new session.'
-                : 'The host has replaced it with a new one. Ask them to send you the current link.'
+                : 'The host may have replaced it with a new one. Ask them to send you the current link.'
           }
         />
       </PageLayout>

@@ -64,11 +64,11 @@ export function RecordingPage() {
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-3 lg:gap-6">
         <div className="flex min-w-0 flex-col gap-4 lg:col-span-2 lg:gap-6">
           <RenderPanel recording={recording} />
+          <DownloadsPanel recording={recording} />
           {recording.takes.length > 0 && <RenderAgainForm recording={recording} />}
           <TakesPanel recording={recording} />
         </div>
         <div className="flex min-w-0 flex-col gap-4 lg:gap-6">
-          <DownloadsPanel recording={recording} />
           <InvitePanel recording={recording} />
           <ParticipantsPanel recording={recording} />
         </div>

@@ -13,7 +13,7 @@ export function DownloadsPanel({ recording }: { recording: RecordingDetail }) {
   return (
     <Card title="Downloads">
       <div className="flex flex-col gap-4">
-        <a href={downloads.final} download="final.mp4" className={`${linkClass} justify-center bg-zinc-800/60`}>
+        <a href={downloads.final} download="final.mp4" className={`${linkClass} self-start bg-zinc-800/60`}>
           Download final.mp4
         </a>
         {tracks.length > 0 && (
