@@ -25,7 +25,7 @@ export function TextField({ label, hint, error, id, className = '', ...rest }: T
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy}
         className={[
-          'min-h-10 w-full rounded-lg border bg-zinc-900 px-3 py-2 text-base text-zinc-100 placeholder:text-zinc-500',
+          'min-h-10 w-full rounded-lg border bg-zinc-900 px-3 py-2 text-base text-zinc-100 placeholder:text-zinc-400',
           error ? 'border-rose-400' : 'border-zinc-700 hover:border-zinc-600',
           focusRing,
         ].join(' ')}

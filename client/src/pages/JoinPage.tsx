@@ -91,7 +91,7 @@ export function JoinPage() {
           <Button type="submit" busy={join.status === 'joining'} className="w-full">
             {me ? 'Join with this name' : 'Join session'}
           </Button>
-          <p className="text-center text-xs text-zinc-500">
+          <p className="text-center text-xs text-zinc-400">
             Next, your browser asks to use your camera and microphone. You are recorded only while the host records.
           </p>
         </form>

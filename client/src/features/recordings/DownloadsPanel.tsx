@@ -39,7 +39,7 @@ export function DownloadsPanel({ recording }: { recording: RecordingDetail }) {
             </ul>
           </div>
         )}
-        <p className="text-xs text-zinc-500">Links stay valid for a while; this page renews them.</p>
+        <p className="text-xs text-zinc-400">Links stay valid for a while; this page renews them.</p>
       </div>
     </Card>
   );

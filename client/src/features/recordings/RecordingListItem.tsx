@@ -37,7 +37,7 @@ export function RecordingListItem({ recording }: { recording: RecordingSummary }
 function Meta({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div className="min-w-0">
-      <dt className="text-xs uppercase tracking-wide text-zinc-500">{label}</dt>
+      <dt className="text-xs uppercase tracking-wide text-zinc-400">{label}</dt>
       <dd className="truncate text-zinc-300">{children}</dd>
     </div>
   );

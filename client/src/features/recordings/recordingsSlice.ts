@@ -1,11 +1,11 @@
 // The host's sessions: the dashboard list, each session's details (kept fresh by polling on
 // its page), creating a session and asking for a new render.
-import { createAsyncThunk, createSlice } from '@reduxjs/toolkit';
+import { createAsyncThunk, createSlice, isAnyOf } from '@reduxjs/toolkit';
 
 import { recordingsApi } from '../../services/endpoints';
 import { toProblem, type Problem } from '../../services/problems';
 import type { RecordingDetail, RecordingSummary, RenderJob, RenderLayout, RenderResolution } from '../../services/types';
-import { signOut } from '../auth/authSlice';
+import { signIn, signOut, signUp } from '../auth/authSlice';
 
 type LoadStatus = 'idle' | 'loading' | 'loaded' | 'failed';
 
@@ -163,7 +163,8 @@ const recordingsSlice = createSlice({
         state.render[meta.arg.roomId] = { pending: false, error: payload ?? toProblem(error) };
       })
 
-      .addCase(signOut.pending, () => initialState);
+      // One host's sessions are never shown to the next one signing in on this browser.
+      .addMatcher(isAnyOf(signOut.pending, signIn.fulfilled, signUp.fulfilled), () => initialState);
   },
 });
 
