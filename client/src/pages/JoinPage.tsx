@@ -1,10 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router-dom';
 
 import { useAppDispatch, useAppSelector } from '../app/hooks';
 import { Alert } from '../components/Alert';
 import { Button } from '../components/Button';
 import { ErrorState } from '../components/ErrorState';
+import { FormCard } from '../components/FormCard';
 import { PageLayout } from '../components/PageLayout';
 import { TextField } from '../components/TextField';
 import { nameError } from '../features/auth/validation';
@@ -56,8 +57,7 @@ export function JoinPage() {
     );
   }
 
-  function submit(event: FormEvent) {
-    event.preventDefault();
+  function submit() {
     setChecked(true);
     if (nameError(name)) return;
     dispatch(joinRoom({ roomId, inviteToken: invite, name: name.trim() }));
@@ -77,7 +77,7 @@ export function JoinPage() {
             </Button>
           </div>
         )}
-        <form noValidate onSubmit={submit} className="flex flex-col gap-5 rounded-xl border border-zinc-800 bg-zinc-900/60 p-5 sm:p-6">
+        <FormCard onSubmit={submit}>
           {join.error && !serverFieldError && <Alert>{friendlyMessage(join.error)}</Alert>}
           <TextField
             label="Your name"
@@ -94,7 +94,7 @@ export function JoinPage() {
           <p className="text-center text-xs text-zinc-400">
             Next, your browser asks to use your camera and microphone. You are recorded only while the host records.
           </p>
-        </form>
+        </FormCard>
       </div>
     </PageLayout>
   );

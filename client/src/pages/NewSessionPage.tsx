@@ -1,8 +1,9 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 
 import { useAppDispatch, useAppSelector } from '../app/hooks';
 import { Alert } from '../components/Alert';
 import { Button } from '../components/Button';
+import { FormCard } from '../components/FormCard';
 import { PageLayout } from '../components/PageLayout';
 import { TextField } from '../components/TextField';
 import { SessionCreated } from '../features/recordings/SessionCreated';
@@ -41,8 +42,7 @@ export function NewSessionPage() {
     );
   }
 
-  function submit(event: FormEvent) {
-    event.preventDefault();
+  function submit() {
     setChecked(true);
     if (titleError(title)) return;
     dispatch(createRecording(title.trim()));
@@ -51,7 +51,7 @@ export function NewSessionPage() {
   const serverFieldError = create.error?.code === 'invalid_field' ? friendlyMessage(create.error) : null;
   return (
     <PageLayout title="New session" subtitle="Name it so you can find it later. You can invite guests next." narrow>
-      <form noValidate onSubmit={submit} className="flex flex-col gap-5 rounded-xl border border-zinc-800 bg-zinc-900/60 p-5 sm:p-6">
+      <FormCard onSubmit={submit}>
         {create.error && !serverFieldError && <Alert>{friendlyMessage(create.error)}</Alert>}
         <TextField
           label="Session title"
@@ -65,7 +65,7 @@ export function NewSessionPage() {
         <Button type="submit" busy={create.status === 'pending'} className="w-full">
           Create session
         </Button>
-      </form>
+      </FormCard>
     </PageLayout>
   );
 }

@@ -1,6 +1,7 @@
-import type { FormEvent, ReactNode } from 'react';
+import type { ReactNode } from 'react';
 
 import { Button } from '../../components/Button';
+import { FormCard } from '../../components/FormCard';
 
 /** The frame the sign-in and sign-up forms share. */
 export function AuthForm({
@@ -18,18 +19,14 @@ export function AuthForm({
   footer: ReactNode;
   children: ReactNode;
 }) {
-  function handleSubmit(event: FormEvent) {
-    event.preventDefault();
-    onSubmit();
-  }
   return (
-    <form noValidate onSubmit={handleSubmit} className="flex flex-col gap-5 rounded-xl border border-zinc-800 bg-zinc-900/60 p-5 sm:p-6">
+    <FormCard onSubmit={onSubmit}>
       {error}
       {children}
       <Button type="submit" busy={busy} className="w-full">
         {submitLabel}
       </Button>
       <p className="text-center text-sm text-zinc-400">{footer}</p>
-    </form>
+    </FormCard>
   );
 }
