@@ -12,7 +12,7 @@ BUILD_PACKAGES=(
   libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libx264-dev
   fonts-dejavu-core fontconfig
 )
-TEST_PACKAGES=(libcmocka-dev postgresql redis-server curl python3-botocore ffmpeg)
+TEST_PACKAGES=(libcmocka-dev postgresql redis-server curl python3-botocore ffmpeg chromium)
 
 what=${1:-build}
 packages=("${BUILD_PACKAGES[@]}")

@@ -2,7 +2,9 @@
 # The whole suite, as `make test` runs it (after building build/ and build-asan/):
 #   1. C unit tests, on the plain build and on the ASan+UBSan build;
 #   2. HTTP integration tests against a real `zencast serve` (ASan+UBSan build),
-#      once on SQLite and once on a throwaway PostgreSQL this script starts and removes.
+#      once on SQLite and once on a throwaway PostgreSQL this script starts and removes;
+#   3. the web app's unit tests (Vitest) and browser tests (Debian's Chromium, headless,
+#      driving the built client/dist served by `zencast serve`, ASan+UBSan build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,3 +59,9 @@ ZENCAST_BIN=$PWD/build-asan/zencast node_test
 
 step "HTTP integration tests on PostgreSQL (ASan+UBSan build)"
 ZENCAST_BIN=$PWD/build-asan/zencast TEST_DATABASE_URL=$pg_url node_test
+
+step "Web app: unit tests (Vitest)"
+(cd client && npm test --silent)
+
+step "Web app: browser tests (Chromium against the ASan+UBSan build)"
+(export ZENCAST_BIN=$PWD/build-asan/zencast && cd client && npm run e2e --silent)

@@ -5,7 +5,11 @@ import { RouterProvider } from 'react-router-dom';
 
 import { router } from './app/router';
 import { store } from './app/store';
+import { restoreSession } from './features/auth/authSlice';
 import './index.css';
+
+// A stored session is confirmed (and its access token refreshed) before protected pages show.
+void store.dispatch(restoreSession());
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,8 +1,18 @@
 import { configureStore } from '@reduxjs/toolkit';
 
+import { authReducer } from '../features/auth/authSlice';
+import { sessionEndedListener } from '../features/auth/sessionEndedListener';
+import { joinReducer } from '../features/guest/joinSlice';
+import { recordingsReducer } from '../features/recordings/recordingsSlice';
+
 // The app's state. Each feature adds its slice here.
 export const store = configureStore({
-  reducer: {},
+  reducer: {
+    auth: authReducer,
+    recordings: recordingsReducer,
+    join: joinReducer,
+  },
+  middleware: (getDefault) => getDefault().prepend(sessionEndedListener.middleware),
 });
 
 export type RootState = ReturnType<typeof store.getState>;

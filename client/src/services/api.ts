@@ -7,8 +7,11 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For `invalid_field`: the request field the server refused. */
+    readonly field?: string,
   ) {
     super(message);
+    this.name = 'ApiError';
   }
 }
 
@@ -62,8 +65,8 @@ async function send(method: string, path: string, body: unknown, auth: Auth, sig
 
 async function errorOf(res: Response): Promise<ApiError> {
   try {
-    const { error } = (await res.json()) as { error: { code: string; message: string } };
-    return new ApiError(res.status, error.code, error.message);
+    const { error } = (await res.json()) as { error: { code: string; message: string; field?: string } };
+    return new ApiError(res.status, error.code, error.message, error.field);
   } catch {
     return new ApiError(res.status, 'http_error', `${res.status} ${res.statusText}`);
   }
