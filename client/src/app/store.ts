@@ -1,8 +1,9 @@
 import { configureStore } from '@reduxjs/toolkit';
+import { recordingReducer } from '../recording/recordingSlice';
 
 // The app's state. Each feature adds its slice here.
 export const store = configureStore({
-  reducer: {},
+  reducer: { recording: recordingReducer },
 });
 
 export type RootState = ReturnType<typeof store.getState>;

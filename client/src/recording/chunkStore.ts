@@ -46,25 +46,26 @@ export class ChunkStore {
   /** Chunks that did not fit in browser storage: uploaded from memory, lost with the tab. */
   private readonly memory = new Map<string, ChunkRecord>();
 
+  private readonly db: Promise<IDBDatabase | null>;
+
   /** db null: a store in memory only (IndexedDB unavailable, e.g. some private windows). */
-  constructor(private readonly db: IDBDatabase | null) {}
+  constructor(db: IDBDatabase | null | Promise<IDBDatabase | null>) {
+    this.db = Promise.resolve(db);
+  }
 
   static async open(factory?: IDBFactory, name?: string): Promise<ChunkStore> {
     return new ChunkStore(await openRecordingDb(factory, name));
   }
 
-  get persistent(): boolean {
-    return this.db !== null;
-  }
-
   /** Stores the chunk and its bytes in one committed transaction. Throws StorageFullError. */
   async put(record: ChunkRecord): Promise<void> {
-    if (!this.db) {
+    const db = await this.db;
+    if (!db) {
       this.keepInMemory(record);
       return;
     }
     try {
-      const tx = writeTransaction(this.db, [CHUNKS, BLOBS]);
+      const tx = writeTransaction(db, [CHUNKS, BLOBS]);
       const done = committed(tx);
       tx.objectStore(BLOBS).put(record.blob, keyOf(record));
       tx.objectStore(CHUNKS).put(metaOf(record));
@@ -81,7 +82,8 @@ export class ChunkStore {
 
   /** Every chunk the server has not confirmed yet (pending and failed), oldest first. */
   async listUnconfirmed(): Promise<ChunkMeta[]> {
-    const stored = this.db ? await requestResult(this.db.transaction(CHUNKS).objectStore(CHUNKS).getAll()) : [];
+    const db = await this.db;
+    const stored = db ? await requestResult(db.transaction(CHUNKS).objectStore(CHUNKS).getAll()) : [];
     const inMemory = [...this.memory.values()].map(metaOf);
     return [...(stored as ChunkMeta[]), ...inMemory].sort(byAge);
   }
@@ -89,16 +91,18 @@ export class ChunkStore {
   async getMeta(ref: ChunkRef): Promise<ChunkMeta | null> {
     const inMemory = this.memory.get(chunkKey(ref));
     if (inMemory) return metaOf(inMemory);
-    if (!this.db) return null;
-    const meta = await requestResult(this.db.transaction(CHUNKS).objectStore(CHUNKS).get(keyOf(ref)));
+    const db = await this.db;
+    if (!db) return null;
+    const meta = await requestResult(db.transaction(CHUNKS).objectStore(CHUNKS).get(keyOf(ref)));
     return (meta as ChunkMeta | undefined) ?? null;
   }
 
   async getBlob(ref: ChunkRef): Promise<Blob | null> {
     const inMemory = this.memory.get(chunkKey(ref));
     if (inMemory) return inMemory.blob;
-    if (!this.db) return null;
-    const blob = await requestResult(this.db.transaction(BLOBS).objectStore(BLOBS).get(keyOf(ref)));
+    const db = await this.db;
+    if (!db) return null;
+    const blob = await requestResult(db.transaction(BLOBS).objectStore(BLOBS).get(keyOf(ref)));
     return (blob as Blob | undefined) ?? null;
   }
 
@@ -113,8 +117,9 @@ export class ChunkStore {
   /** Only once the server has confirmed the chunk. */
   async delete(ref: ChunkRef): Promise<void> {
     this.memory.delete(chunkKey(ref));
-    if (!this.db) return;
-    const tx = writeTransaction(this.db, [CHUNKS, BLOBS]);
+    const db = await this.db;
+    if (!db) return;
+    const tx = writeTransaction(db, [CHUNKS, BLOBS]);
     const done = committed(tx);
     tx.objectStore(CHUNKS).delete(keyOf(ref));
     tx.objectStore(BLOBS).delete(keyOf(ref));
@@ -122,7 +127,7 @@ export class ChunkStore {
   }
 
   close(): void {
-    this.db?.close();
+    void this.db.then((db) => db?.close());
   }
 
   private async updateMeta(ref: ChunkRef, change: (meta: ChunkMeta) => ChunkMeta): Promise<void> {
@@ -131,8 +136,9 @@ export class ChunkStore {
       this.memory.set(chunkKey(ref), { ...change(metaOf(inMemory)), blob: inMemory.blob });
       return;
     }
-    if (!this.db) return;
-    const tx = writeTransaction(this.db, [CHUNKS]);
+    const db = await this.db;
+    if (!db) return;
+    const tx = writeTransaction(db, [CHUNKS]);
     const done = committed(tx);
     const store = tx.objectStore(CHUNKS);
     const read = store.get(keyOf(ref));

@@ -3,62 +3,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ServerClock } from './clock';
 import { buildMediaConstraints, pickMimeType, uploadContentType, UnsupportedRecorderError, VIDEO_TYPES } from './mediaSettings';
 import { ChunkRecorder, type MediaRecorderClass, type RecordedChunk } from './recorder';
-
-/** MediaRecorder as far as the recorder uses it; the test says when data arrives. */
-class FakeMediaRecorder extends EventTarget {
-  static supported = new Set<string>(VIDEO_TYPES);
-  static instances: FakeMediaRecorder[] = [];
-  /** Runs just before the 'start' event: the test moves its clock there. */
-  static beforeStart: () => void = () => {};
-  static isTypeSupported(type: string): boolean {
-    return FakeMediaRecorder.supported.has(type);
-  }
-
-  state: RecordingState = 'inactive';
-  mimeType: string;
-  timeslice: number | undefined;
-  /** Bytes of the last chunk, delivered at stop(). */
-  finalBytes = 100;
-
-  constructor(
-    readonly stream: MediaStream,
-    readonly options: MediaRecorderOptions = {},
-  ) {
-    super();
-    // Chromium records Matroska when asked for H.264 in WebM
-    this.mimeType = options.mimeType === 'video/webm;codecs=h264,opus' ? 'video/x-matroska;codecs=avc1.64001F,opus' : (options.mimeType ?? '');
-    FakeMediaRecorder.instances.push(this);
-  }
-
-  start(timeslice?: number): void {
-    this.state = 'recording';
-    this.timeslice = timeslice;
-    setTimeout(() => {
-      FakeMediaRecorder.beforeStart();
-      this.dispatchEvent(new Event('start'));
-    });
-  }
-
-  stop(): void {
-    this.state = 'inactive';
-    setTimeout(() => {
-      this.deliver(this.finalBytes);
-      this.dispatchEvent(new Event('stop'));
-    });
-  }
-
-  deliver(bytes: number): void {
-    const event = new Event('dataavailable') as Event & { data: Blob };
-    event.data = new Blob([new Uint8Array(bytes)], { type: this.mimeType });
-    this.dispatchEvent(event);
-  }
-}
+import { FakeMediaRecorder } from './testSupport';
 
 const Recorder = FakeMediaRecorder as unknown as MediaRecorderClass;
 const last = () => FakeMediaRecorder.instances.at(-1)!;
 const cameraAndMic = { getVideoTracks: () => [{}], getAudioTracks: () => [{}] } as unknown as MediaStream;
 const micOnly = { getVideoTracks: () => [], getAudioTracks: () => [{}] } as unknown as MediaStream;
-const tick = () => new Promise((resolve) => setTimeout(resolve));
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve));
 
 const OFFSET = 5000; // the server's clock is 5 s ahead of the local one
 

@@ -153,7 +153,7 @@ export class ChunkRecorder {
     const sleep = this.options.sleep ?? defaultSleep;
     for (;;) {
       const left = serverTime - this.options.clock.serverNow();
-      if (left <= 0 || cancelled()) return;
+      if (left < 1 || cancelled()) return; // timers are no finer than a millisecond anyway
       await sleep(Math.min(left, 1000));
     }
   }

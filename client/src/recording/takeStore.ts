@@ -9,39 +9,47 @@ const keyOf = (t: TakeRef): [string, string, string] => [t.roomId, t.takeId, t.p
 export class TakeStore {
   private readonly memory = new Map<string, TakeRecord>();
 
+  private readonly db: Promise<IDBDatabase | null>;
+
   /** db null: memory only. */
-  constructor(private readonly db: IDBDatabase | null) {}
+  constructor(db: IDBDatabase | null | Promise<IDBDatabase | null>) {
+    this.db = Promise.resolve(db);
+  }
 
   static async open(factory?: IDBFactory, name?: string): Promise<TakeStore> {
     return new TakeStore(await openRecordingDb(factory, name));
   }
 
   async put(take: TakeRecord): Promise<void> {
-    if (!this.db) {
+    const db = await this.db;
+    if (!db) {
       this.memory.set(takeKey(take), take);
       return;
     }
-    const tx = writeTransaction(this.db, [TAKES]);
+    const tx = writeTransaction(db, [TAKES]);
     const done = committed(tx);
     tx.objectStore(TAKES).put(take);
     await done;
   }
 
   async get(ref: TakeRef): Promise<TakeRecord | null> {
-    if (!this.db) return this.memory.get(takeKey(ref)) ?? null;
-    const take = await requestResult(this.db.transaction(TAKES).objectStore(TAKES).get(keyOf(ref)));
+    const db = await this.db;
+    if (!db) return this.memory.get(takeKey(ref)) ?? null;
+    const take = await requestResult(db.transaction(TAKES).objectStore(TAKES).get(keyOf(ref)));
     return (take as TakeRecord | undefined) ?? null;
   }
 
   async list(): Promise<TakeRecord[]> {
-    if (!this.db) return [...this.memory.values()];
-    return (await requestResult(this.db.transaction(TAKES).objectStore(TAKES).getAll())) as TakeRecord[];
+    const db = await this.db;
+    if (!db) return [...this.memory.values()];
+    return (await requestResult(db.transaction(TAKES).objectStore(TAKES).getAll())) as TakeRecord[];
   }
 
   async delete(ref: TakeRef): Promise<void> {
     this.memory.delete(takeKey(ref));
-    if (!this.db) return;
-    const tx = writeTransaction(this.db, [TAKES]);
+    const db = await this.db;
+    if (!db) return;
+    const tx = writeTransaction(db, [TAKES]);
     const done = committed(tx);
     tx.objectStore(TAKES).delete(keyOf(ref));
     await done;

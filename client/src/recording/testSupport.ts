@@ -14,6 +14,7 @@ import type {
   UploadTransport,
 } from './transport';
 import type { ChunkRecord, Role } from './types';
+import { VIDEO_TYPES } from './mediaSettings';
 
 type Op = 'presign' | 'put' | 'confirm' | 'status' | 'complete';
 
@@ -208,4 +209,78 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/**
+ * Waits one turn of the event loop with Node's setImmediate, which fake timers leave alone
+ * (IndexedDB's fake runs on it too).
+ */
+export function nextTurn(): Promise<void> {
+  const { setImmediate } = globalThis as unknown as { setImmediate: (run: () => void) => void };
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Lets promises and IndexedDB requests run until condition() holds. */
+export async function until(condition: () => boolean, what = 'condition'): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (condition()) return;
+    await nextTurn();
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Lets everything that can run without the clock moving run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await nextTurn();
+}
+
+/** MediaRecorder as far as the recorder uses it; the test says when data arrives. */
+export class FakeMediaRecorder extends EventTarget {
+  static supported = new Set<string>(VIDEO_TYPES);
+  static instances: FakeMediaRecorder[] = [];
+  /** Runs just before the 'start' event: the test moves its clock there. */
+  static beforeStart: () => void = () => {};
+  static isTypeSupported(type: string): boolean {
+    return FakeMediaRecorder.supported.has(type);
+  }
+
+  state: RecordingState = 'inactive';
+  mimeType: string;
+  timeslice: number | undefined;
+  /** Bytes of the last chunk, delivered at stop(). */
+  finalBytes = 100;
+
+  constructor(
+    readonly stream: MediaStream,
+    readonly options: MediaRecorderOptions = {},
+  ) {
+    super();
+    // Chromium records Matroska when asked for H.264 in WebM
+    this.mimeType = options.mimeType === 'video/webm;codecs=h264,opus' ? 'video/x-matroska;codecs=avc1.64001F,opus' : (options.mimeType ?? '');
+    FakeMediaRecorder.instances.push(this);
+  }
+
+  // Events come later, as in browsers; as microtasks so that fake timers do not delay them.
+  start(timeslice?: number): void {
+    this.state = 'recording';
+    this.timeslice = timeslice;
+    queueMicrotask(() => {
+      FakeMediaRecorder.beforeStart();
+      this.dispatchEvent(new Event('start'));
+    });
+  }
+
+  stop(): void {
+    this.state = 'inactive';
+    queueMicrotask(() => {
+      this.deliver(this.finalBytes);
+      this.dispatchEvent(new Event('stop'));
+    });
+  }
+
+  deliver(bytes: number): void {
+    const event = new Event('dataavailable') as Event & { data: Blob };
+    event.data = new Blob([new Uint8Array(bytes)], { type: this.mimeType });
+    this.dispatchEvent(event);
+  }
 }

@@ -6,22 +6,9 @@ import { ChunkStore } from './chunkStore';
 import type { Connectivity } from './connectivity';
 import { openRecordingDb } from './idb';
 import { TakeStore } from './takeStore';
-import { deferred, FakeUploadServer, makeChunk, ME, ROOM, TAKE } from './testSupport';
+import { deferred, FakeUploadServer, makeChunk, ME, ROOM, settle, TAKE, until } from './testSupport';
 import type { ChunkRecord, TakeRecord } from './types';
 import { UploadQueue, type UploadQueueOptions } from './uploadQueue';
-
-/** Lets pending promises and IndexedDB requests run (setImmediate is not faked). */
-async function until(condition: () => boolean, what = 'condition'): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (condition()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 function fakeConnectivity(online = true) {
   const listeners = new Set<(online: boolean) => void>();

@@ -80,6 +80,7 @@ export class UploadQueue {
   private online: boolean;
   private uploading = 0;
   private disposed = false;
+  private starting: Promise<void> | null = null;
 
   constructor(private readonly o: UploadQueueOptions) {
     this.connectivity = o.connectivity ?? alwaysOnline;
@@ -92,9 +93,14 @@ export class UploadQueue {
 
   /**
    * Picks up everything browser storage holds that the server has not confirmed (every room,
-   * take and earlier page session) and uploads it. Call once when the app starts.
+   * take and earlier page session) and uploads it. The first call does it; later ones wait for it.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.load();
+    return this.starting;
+  }
+
+  private async load(): Promise<void> {
     const [chunks, takes] = await Promise.all([this.o.chunks.listUnconfirmed(), this.o.takes.list()]);
     for (const meta of chunks) this.track(AUTH_FAILURES.has(meta.failure?.code ?? '') ? await this.unfail(meta) : meta);
     for (const record of takes) this.trackTake(record);
@@ -498,6 +504,8 @@ export class UploadQueue {
     const auth: Auth = authFor(record.role, record.roomId);
     entry.completing = true;
     try {
+      // Nothing recorded (stopped during the countdown): the server does not count us in.
+      if (record.chunkCount === 0) return await this.finishTake(entry, { state: 'complete', missing: [] });
       // complete acts on the latest take: never declare this take's count on another one.
       const status = await this.o.transport.status(auth, record.roomId);
       if (status.takeId !== record.takeId) await this.finishTake(entry, { state: 'superseded', missing: [] });
