@@ -106,6 +106,10 @@ export class ChunkStore {
     return (blob as Blob | undefined) ?? null;
   }
 
+  async setSha256(ref: ChunkRef, sha256: string): Promise<void> {
+    await this.updateMeta(ref, (meta) => ({ ...meta, sha256 }));
+  }
+
   async markFailed(ref: ChunkRef, failure: Failure): Promise<void> {
     await this.updateMeta(ref, (meta) => ({ ...meta, state: 'failed', failure }));
   }

@@ -144,7 +144,7 @@ class Session implements RecordingSession {
       throw new RecordingError('already_recording', 'Another take is being recorded.');
     }
     const take: TakeRecord = { ...info, state: 'recording', chunkCount: null, createdAt: this.now() };
-    if (await this.deps.takes.get(take)) {
+    if (await this.deps.takes.get(take).catch(() => null)) {
       throw this.fail('take_interrupted', 'This take was interrupted here (reload or crash): you record again from the next take.');
     }
     this.deps.dispatch(actions.countdownStarted({ roomId: info.roomId, takeId: info.takeId, startAt: info.startAt }));
@@ -252,7 +252,7 @@ class Session implements RecordingSession {
 
   // ---- chunks -------------------------------------------------------------------------------
 
-  /** Into browser storage (committed) first, then to the upload queue. */
+  /** Into browser storage (committed) first, then hashed, then to the upload queue. */
   private async storeChunk(take: TakeRecord, chunk: RecordedChunk): Promise<void> {
     const record: ChunkRecord = {
       roomId: take.roomId,
@@ -263,7 +263,7 @@ class Session implements RecordingSession {
       startMs: chunk.startMs,
       mimeType: chunk.mimeType,
       size: chunk.blob.size,
-      sha256: await sha256Hex(chunk.blob),
+      sha256: null,
       createdAt: this.now(),
       state: 'pending',
       blob: chunk.blob,
@@ -276,8 +276,20 @@ class Session implements RecordingSession {
       this.report(error instanceof StorageFullError ? problemOf(error) : { code: 'storage_error', message: `Could not save a chunk: ${String(error)}` });
     }
     const { blob: _blob, ...meta } = record;
+    meta.sha256 = await this.hash(record);
     this.deps.queue.add(meta);
     this.deps.dispatch(actions.chunkRecorded({ index: chunk.index }));
+  }
+
+  /** null when hashing failed: the upload queue hashes the stored bytes then. */
+  private async hash(record: ChunkRecord): Promise<string | null> {
+    try {
+      const sha256 = await sha256Hex(record.blob);
+      await this.deps.chunks.setSha256(record, sha256);
+      return sha256;
+    } catch {
+      return null;
+    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -71,7 +71,8 @@ export class FakeUploadServer implements UploadTransport {
     const logged = this.calls.length;
     const auth: Auth = { kind: 'host' };
     const request = { roomId: record.roomId, chunkIndex: record.index, mediaStartMs: record.startMs };
-    const presigned = await this.presign(auth, { ...request, size: record.size, sha256: record.sha256, contentType: record.mimeType });
+    const sha256 = record.sha256 ?? (await sha256Hex(record.blob));
+    const presigned = await this.presign(auth, { ...request, size: record.size, sha256, contentType: record.mimeType });
     if (!presigned.stored) await this.put(presigned, record.blob);
     await this.confirm(auth, request);
     this.calls.length = logged;

@@ -32,8 +32,11 @@ export interface ChunkMeta extends ChunkRef {
   /** The recorder's MIME type, as the presign's contentType accepts it. */
   mimeType: string;
   size: number;
-  /** SHA-256 of the bytes, 64 lowercase hex digits (the presign's format). */
-  sha256: string;
+  /**
+   * SHA-256 of the bytes, 64 lowercase hex digits (the presign's format). null until computed:
+   * a chunk is written before anything else is done with it, hashing included.
+   */
+  sha256: string | null;
   /** Local time (epoch ms) at which the chunk was stored. */
   createdAt: number;
   state: ChunkState;

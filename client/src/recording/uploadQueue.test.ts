@@ -240,6 +240,15 @@ describe('UploadQueue', () => {
     expect(await takes.list()).toEqual([]);
   });
 
+  it('hashes a chunk that was stored before its hash (a crash in between), and keeps the hash', async () => {
+    const chunk = await makeChunk(0);
+    await store({ ...chunk, sha256: null });
+    newQueue();
+    await queue.start();
+    await until(() => server.storedIndexes(ROOM, TAKE).length === 1);
+    expect(server.chunks.get(`${ROOM}/${TAKE}/0`)?.sha256).toBe(chunk.sha256);
+  });
+
   it('never uploads a chunk of an older take into the newer one', async () => {
     const newer = '0b0b0b0b-0000-4000-8000-000000000000';
     server.startTake(ROOM, newer);

@@ -14,6 +14,7 @@
 // - While the browser is offline nothing starts, and nothing counts as a failed attempt.
 import type { Auth } from '../services/api';
 import type { ChunkStore } from './chunkStore';
+import { sha256Hex } from './hash';
 import { alwaysOnline, type Connectivity } from './connectivity';
 import { backoffDelay, DEFAULT_BACKOFF, failure, judge, type BackoffOptions } from './retryPolicy';
 import type { TakeStore } from './takeStore';
@@ -115,7 +116,7 @@ export class UploadQueue {
 
   /** This page starts recording a take: remembered in storage before the first chunk. */
   async takeStarted(record: TakeRecord): Promise<void> {
-    await this.o.takes.put(record);
+    await this.o.takes.put(record).catch(() => {}); // recording must not wait on this: kept in memory then
     this.recording.add(takeKey(record));
     this.trackTake(record);
     this.pump();
@@ -127,7 +128,7 @@ export class UploadQueue {
     this.recording.delete(takeKey(ref));
     if (entry) {
       entry.record = { ...entry.record, state: 'stopped', chunkCount };
-      await this.o.takes.put(entry.record);
+      await this.o.takes.put(entry.record).catch(() => {});
     }
     this.pump();
   }
@@ -354,12 +355,13 @@ export class UploadQueue {
   private async send(meta: ChunkMeta): Promise<'stored' | 'superseded'> {
     const blob = await this.o.chunks.getBlob(meta);
     if (!blob) throw new MissingLocallyError();
+    const sha256 = meta.sha256 ?? (await this.hash(meta, blob));
     const auth = authFor(meta.role, meta.roomId);
     const presigned = await this.o.transport.presign(auth, {
       roomId: meta.roomId,
       chunkIndex: meta.index,
       size: meta.size,
-      sha256: meta.sha256,
+      sha256,
       contentType: meta.mimeType,
       mediaStartMs: Math.round(meta.startMs),
     });
@@ -368,6 +370,15 @@ export class UploadQueue {
     await this.o.transport.put(presigned, blob);
     await this.o.transport.confirm(auth, { roomId: meta.roomId, chunkIndex: meta.index, mediaStartMs: Math.round(meta.startMs) });
     return 'stored';
+  }
+
+  /** A chunk stored before its hash was (a crash in between, or hashing failed then). */
+  private async hash(meta: ChunkMeta, blob: Blob): Promise<string> {
+    const sha256 = await sha256Hex(blob);
+    const item = this.items.get(chunkKey(meta));
+    if (item) item.meta = { ...item.meta, sha256 };
+    await this.o.chunks.setSha256(meta, sha256).catch(() => {});
+    return sha256;
   }
 
   private async uploadFailed(item: Item, error: unknown): Promise<void> {
