@@ -122,6 +122,15 @@ describe('the recording session', () => {
     expect(state().problem).toMatchObject({ code: 'storage_full', message: expect.stringMatching(/storage is full/) });
   });
 
+  it('starts one recorder when joined.recording and recording.started announce the same take', async () => {
+    const first = session.start(take(1000), { stream: cameraAndMic });
+    const second = session.start(take(1000), { stream: cameraAndMic });
+    await runClockUntil(() => state().phase === 'recording');
+    await Promise.all([first, second]);
+    expect(FakeMediaRecorder.instances).toHaveLength(1);
+    await expect(session.start({ ...take(), takeId: 'another' }, { stream: cameraAndMic })).rejects.toMatchObject({ code: 'already_recording' });
+  });
+
   it('refuses to record again a take this browser had started before a reload', async () => {
     await takes.put({ ...take(), state: 'recording', chunkCount: null, createdAt: 1 });
     await expect(session.start(take(), { stream: cameraAndMic })).rejects.toMatchObject({ code: 'take_interrupted' });

@@ -139,18 +139,18 @@ class Session implements RecordingSession {
   }
 
   async start(info: TakeInfo, options: StartOptions = {}): Promise<void> {
-    if (this.current) {
-      if (this.current.take.takeId === info.takeId) return;
-      throw new RecordingError('already_recording', 'Another take is being recorded.');
-    }
+    const busyWith = this.current?.take.takeId ?? (this.starting?.cancelled === false ? this.starting.takeId : null);
+    if (busyWith === info.takeId) return; // joined.recording and recording.started for the same take
+    if (busyWith) throw new RecordingError('already_recording', 'Another take is being recorded.');
+    const starting = { takeId: info.takeId, cancelled: false };
+    this.starting = starting;
     const take: TakeRecord = { ...info, state: 'recording', chunkCount: null, createdAt: this.now() };
     if (await this.deps.takes.get(take).catch(() => null)) {
+      this.starting = null;
       throw this.fail('take_interrupted', 'This take was interrupted here (reload or crash): you record again from the next take.');
     }
     this.deps.dispatch(actions.countdownStarted({ roomId: info.roomId, takeId: info.takeId, startAt: info.startAt }));
     const capture = { ...DEFAULT_CAPTURE, ...options.capture };
-    const starting = { takeId: info.takeId, cancelled: false };
-    this.starting = starting;
     let ownedStream: MediaStream | null = null;
     try {
       ownedStream = options.stream ? null : await this.openStream(capture);
