@@ -111,11 +111,11 @@ describe('ChunkStore', () => {
 
   it('holds many chunks of a few MB', async () => {
     const store = await ChunkStore.open(indexedDB, freshName());
-    for (let i = 0; i < 12; i++) await store.put(await makeChunk(i, { size: 3 * 1024 * 1024 }));
+    for (let i = 0; i < 10; i++) await store.put(await makeChunk(i, { size: 3 * 1024 * 1024 }));
     const listed = await store.listUnconfirmed();
-    expect(listed).toHaveLength(12);
-    expect(listed.reduce((sum, c) => sum + c.size, 0)).toBe(36 * 1024 * 1024);
-  });
+    expect(listed).toHaveLength(10);
+    expect(listed.reduce((sum, c) => sum + c.size, 0)).toBe(30 * 1024 * 1024);
+  }, 30_000); // fake-indexeddb copies every blob: slow on a busy machine
 });
 
 describe('TakeStore', () => {

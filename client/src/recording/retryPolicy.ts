@@ -29,6 +29,7 @@ const FAILURE_MESSAGES: Record<string, string> = {
   unauthorized: 'Not signed in: sign in (or rejoin the session) to upload this recording.',
   token_expired: 'Your session has expired: sign in or rejoin the session to upload the rest.',
   take_closed: 'The take was finished without this chunk.',
+  no_take: 'The server has no take for this session any more.',
   take_superseded: 'A newer take has started: the server no longer accepts chunks of this one.',
   participant_changed: 'You rejoined the session as someone else: these chunks belong to your earlier participation.',
   missing_locally: 'The chunk is no longer in browser storage.',

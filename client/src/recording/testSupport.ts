@@ -187,7 +187,8 @@ export async function makeChunk(
   index: number,
   { roomId = ROOM, takeId = TAKE, participantId = ME, role = 'host' as Role, size = 1000, createdAt = 1_000 + index } = {},
 ): Promise<ChunkRecord> {
-  const bytes = new Uint8Array(size).map((_, i) => (i * 31 + index * 7 + roomId.charCodeAt(0) + takeId.charCodeAt(1)) & 0xff);
+  const bytes = new Uint8Array(size).fill((index * 7) & 0xff);
+  bytes.set(new TextEncoder().encode(`${roomId}/${takeId}/${index}`).subarray(0, size)); // distinct content
   const blob = new Blob([bytes], { type: 'video/webm' });
   return {
     roomId,

@@ -133,21 +133,24 @@ export class UploadQueue {
     this.pump();
   }
 
-  /** Asks the server again what it holds (after a reconnect, or when a take stopped). */
+  /**
+   * Asks the server again what it holds (after a reconnect, or when a take stopped), and tries
+   * again the chunks refused for want of a valid token: the user may have signed in since.
+   */
   resync(): void {
     for (const room of this.rooms.values()) if (room.sync !== 'syncing') room.sync = 'unknown';
     for (const entry of this.takes.values()) entry.heldUntilServerStops = false;
-    this.pump();
+    void this.retryFailed((item) => AUTH_FAILURES.has(item.meta.failure?.code ?? ''));
   }
 
-  /** Tries failed chunks again (e.g. after signing in again). */
-  async retryFailed(): Promise<void> {
-    for (const item of this.items.values()) {
-      if (item.status !== 'failed') continue;
-      item.meta = await this.unfail(item.meta);
+  /** Tries failed chunks again (all of them, or those `which` picks). */
+  async retryFailed(which: (item: Item) => boolean = () => true): Promise<void> {
+    const retried = [...this.items.values()].filter((item) => item.status === 'failed' && which(item));
+    for (const item of retried) {
       item.status = 'queued';
       item.attempts = 0;
       this.roomOf(item.meta).sync = 'unknown';
+      item.meta = await this.unfail(item.meta);
     }
     this.pump();
   }
@@ -448,7 +451,7 @@ export class UploadQueue {
       return;
     }
     // The server refuses this room for good (or it has no take at all): nothing can be sent.
-    const why = verdict.kind === 'fail' ? verdict.failure : failure('take_closed');
+    const why = verdict.kind === 'fail' ? verdict.failure : failure('no_take');
     room.sync = 'failed';
     for (const item of this.itemsOfRoom(room.roomId)) if (item.status === 'queued') await this.fail(item, why);
     for (const entry of this.takesOfRoom(room.roomId)) await this.abandonTake(entry, why);
