@@ -4,6 +4,7 @@ import { authReducer } from '../features/auth/authSlice';
 import { sessionEndedListener } from '../features/auth/sessionEndedListener';
 import { joinReducer } from '../features/guest/joinSlice';
 import { recordingsReducer } from '../features/recordings/recordingsSlice';
+import { recordingReducer } from '../recording/recordingSlice';
 
 // The app's state. Each feature adds its slice here.
 export const store = configureStore({
@@ -11,6 +12,7 @@ export const store = configureStore({
     auth: authReducer,
     recordings: recordingsReducer,
     join: joinReducer,
+    recording: recordingReducer,
   },
   middleware: (getDefault) => getDefault().prepend(sessionEndedListener.middleware),
 });
