@@ -125,6 +125,15 @@ static participant S = { .id = "sara",
                          .ext = "mp4",
                          .cut_at = S_CUTS };
 
+/* Quiet noise and full-scale clicks: the gain that brings the noise to -16 LUFS would push
+ * the clicks some 30 dB over full scale, unless the limiter holds them. */
+#define CLICKS "0.9*sin(2*PI*3000*t)*lt(mod(t\\,0.5)\\,0.005)"
+static participant K = { .id = "kiki", .color = "white",
+                         .audio = "aevalsrc=" CLICKS "|" CLICKS ":s=48000:d=6[c];"
+                                  "anoisesrc=a=0.004:c=pink:r=48000:d=6,pan=stereo|c0=c0|c1=c0[n];"
+                                  "[c][n]amix=inputs=2:normalize=0",
+                         .codecs = LIVE_VP8 };
+
 /* ---- helpers ----------------------------------------------------------------------------- */
 
 static uint64_t next_random(uint64_t *state)
@@ -323,6 +332,19 @@ static void assert_decodes_cleanly(const char *file)
     assert_string_equal(out, "");
 }
 
+/* faststart: the index (moov) comes before the media (mdat), so a player starts at once. */
+static void assert_faststart(const char *file)
+{
+    FILE *f = fopen(file, "rb");
+    assert_non_null(f);
+    static uint8_t head[64 * 1024];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    const uint8_t *moov = memmem(head, n, "moov", 4), *mdat = memmem(head, n, "mdat", 4);
+    assert_non_null(moov);
+    assert_true(!mdat || moov < mdat);
+}
+
 static void assert_format(const char *file)
 {
     char s[256];
@@ -341,6 +363,7 @@ static void assert_format(const char *file)
     double d = probe_number(file, "", "format=duration");
     print_message("final.mp4: %.3f s\n", d);
     assert_true(fabs(d - TAKE_MS / 1000.0) <= 0.034);
+    assert_faststart(file);
 }
 
 static void assert_wav(const char *out, const char *id)
@@ -437,21 +460,28 @@ static int onsets(const char *file, double *at, int max)
     return n;
 }
 
-/* Integrated loudness, by ffmpeg's ebur128 filter (which gates out the silence). */
+/* Integrated loudness, by ffmpeg's ebur128 filter (which gates out the silence). Checks on
+ * the way that the true peak is at most -1 dBTP. */
 static double loudness(const char *file)
 {
     static char log_out[64 * 1024];
     char cmd[1200];
-    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -hide_banner -nostats -i '%s' -af ebur128 -f null - 2>&1", file);
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -hide_banner -nostats -i '%s' -af ebur128=peak=true -f null - 2>&1",
+             file);
     assert_int_equal(run(cmd, log_out, sizeof log_out), 0);
     const char *last = NULL; /* the summary's */
     for (const char *s = log_out; (s = strstr(s, " I: ")); s++)
         last = s;
     assert_non_null(last);
     double lufs = strtod(last + 4, NULL);
-    print_message("%s: integrated loudness %.1f LUFS\n", file, lufs);
+    const char *peak = strstr(last, "Peak:");
+    assert_non_null(peak);
+    double true_peak = strtod(peak + 5, NULL);
+    print_message("%s: integrated loudness %.1f LUFS, true peak %.1f dBTP\n", file, lufs, true_peak);
+    assert_true(true_peak <= -1.0 + 0.05);
     return lufs;
 }
+
 
 /* ---- the tests --------------------------------------------------------------------------- */
 
@@ -605,6 +635,25 @@ static void test_one_track_loudness(void **state)
     assert_true(IS_GREEN(pixel(rgb, W / 2, H / 2)));
     assert_true(IS_GREEN(pixel(rgb, W / 2, 4)));
     assert_true(IS_GREEN(pixel(rgb, W / 2, H - 4)));
+}
+
+/* The limiter: the clicks stay under -1 dBTP (loudness() checks it) while the gain lifts
+ * the rest. Clicks this loud carry much of the loudness, so holding them down leaves the
+ * mix a little under -16 LUFS: no clipping comes first. */
+static void test_limiter(void **state)
+{
+    (void)state;
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-limiter", dir);
+    progress_log log = { 0 };
+    participant *const one[] = { &K };
+    int ret = render_with(out, "grid", one, NULL, 1, TAKE_MS, &log, err, sizeof err);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    double lufs = loudness(file);
+    assert_true(lufs >= -19.0 && lufs <= -15.0);
 }
 
 /* A middle chunk of B gone: a gap, not a failure. */
@@ -771,6 +820,35 @@ static void test_fmp4_garbage_chunk(void **state)
 {
     (void)state;
     check_fmp4_gap(true);
+}
+
+/* B's last chunk half uploaded: B's picture and sound stop where its bytes do, the take
+ * still lasts its length. */
+static void test_truncated_last_chunk(void **state)
+{
+    (void)state;
+    char saved[1100];
+    snprintf(saved, sizeof saved, "%s.saved", B.paths[CHUNKS - 1]);
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", B.paths[CHUNKS - 1], saved);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(truncate(B.paths[CHUNKS - 1], B.refs[CHUNKS - 1].size / 2), 0);
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/out-truncated", dir);
+    progress_log log = { 0 };
+    participant *const both[] = { &A, &B };
+    int ret = render_into(out, both, 2, &log, err, sizeof err);
+    assert_int_equal(rename(saved, B.paths[CHUNKS - 1]), 0);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_format(file);
+    assert_decodes_cleanly(file);
+    assert_wav(out, B.id);
+    static uint8_t rgb[W * H * 3];
+    grab_frame(file, 2.0, rgb);
+    assert_true(IS_BLUE(pixel(rgb, 3 * W / 4, H / 2)));
 }
 
 /* An output folder that does not exist: -1 with a reason, nothing leaked. */
@@ -1010,7 +1088,8 @@ static int group_setup(void **state)
                    make_participant(&D, 4) == 0 && make_participant(&E, 5) == 0 &&
                    make_participant(&F, 6) == 0 && make_participant(&MKV, 7) == 0 &&
                    make_participant(&AV1, 8) == 0 && make_participant(&MP4, 9) == 0 &&
-                   make_participant(&J, 10) == 0 && make_participant(&S, 11) == 0
+                   make_participant(&J, 10) == 0 && make_participant(&S, 11) == 0 &&
+                   make_participant(&K, 12) == 0
                ? 0
                : -1;
 }
@@ -1041,6 +1120,7 @@ int main(void)
         cmocka_unit_test(test_bad_request),
         cmocka_unit_test(test_two_tracks),
         cmocka_unit_test(test_one_track_loudness),
+        cmocka_unit_test(test_limiter),
         cmocka_unit_test(test_grid_early_late_empty),
         cmocka_unit_test(test_speaker_layout),
         cmocka_unit_test(test_side_by_side),
@@ -1049,6 +1129,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_missing_chunk),
         cmocka_unit_test(test_gap_in_place),
+        cmocka_unit_test(test_truncated_last_chunk),
         cmocka_unit_test(test_header_gone_and_garbage),
         cmocka_unit_test(test_fmp4_missing_chunk),
         cmocka_unit_test(test_fmp4_garbage_chunk),
