@@ -2,6 +2,11 @@
 // pattern (https://w3c.github.io/webrtc-pc/#perfect-negotiation-example): either side may offer
 // at any time; on a collision the polite side rolls back and answers, the impolite side ignores
 // the other's offer. ICE is restarted when the connection fails or stays disconnected.
+//
+// Collisions are handled, but avoided where it is cheap: Chromium sometimes never gathers ICE
+// candidates after the polite side rolls back an offer it was still making, which leaves the
+// call silent. So the impolite side makes the first offer and restarts ICE first; the polite
+// side does either only if nothing has happened after a while.
 
 import type { SignalType } from '../services/socket';
 import { STATE_CHANNEL, mediaStateMessage, parseMediaState, type MediaState } from './mediaState';
@@ -23,8 +28,12 @@ export interface PeerLinkOptions {
   events: PeerLinkEvents;
 }
 
-// How long "disconnected" may last before ICE is restarted (it often recovers by itself).
+// How long the polite side waits for the first offer before making one itself.
+const POLITE_FIRST_OFFER_MS = 2_000;
+// How long "disconnected" may last before ICE is restarted (it often recovers by itself), and
+// how much longer the polite side leaves it to the impolite one.
 const DISCONNECTED_GRACE_MS = 3_000;
+const POLITE_RESTART_DELAY_MS = 3_000;
 
 export class PeerLink {
   readonly remoteId: string;
@@ -42,7 +51,10 @@ export class PeerLink {
   private makingOffer = false;
   private ignoreOffer = false;
   private settingRemoteAnswer = false;
-  private disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
+  private negotiated = false;
+  private incoming: Promise<void> = Promise.resolve();
+  private timers = new Set<ReturnType<typeof setTimeout>>();
+  private iceTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
   constructor(options: PeerLinkOptions) {
@@ -66,7 +78,10 @@ export class PeerLink {
       if (!stream?.getTracks().some((t) => t.kind === kind)) this.pc.addTransceiver(kind, { direction: 'recvonly' });
     }
 
-    this.pc.onnegotiationneeded = () => void this.offer();
+    this.pc.onnegotiationneeded = () => {
+      if (this.polite && !this.negotiated) this.later(() => !this.negotiated && this.pc.signalingState === 'stable' && this.offer(), POLITE_FIRST_OFFER_MS);
+      else void this.offer();
+    };
     this.pc.onicecandidate = ({ candidate }) => {
       if (candidate) this.events.signal('candidate', { ...candidate.toJSON(), gen: this.gen });
     };
@@ -84,15 +99,13 @@ export class PeerLink {
     return this.pc.connectionState;
   }
 
-  /** An offer, answer or candidate from the remote side (its `gen` already checked). */
-  async receive(payload: unknown): Promise<void> {
-    if (this.closed) return;
-    try {
-      if (isDescription(payload)) await this.receiveDescription({ type: payload.type, sdp: payload.sdp });
-      else if (isCandidate(payload)) await this.receiveCandidate(payload);
-    } catch (err) {
-      console.warn(`[rtc] ${this.remoteId}: signalling failed`, err);
-    }
+  /**
+   * An offer, answer or candidate from the remote side (its `gen` already checked). Handled one
+   * at a time, in order, so a candidate is never applied before the description it belongs to.
+   */
+  receive(payload: unknown): Promise<void> {
+    this.incoming = this.incoming.then(() => this.handle(payload));
+    return this.incoming;
   }
 
   setMediaState(state: MediaState): void {
@@ -103,11 +116,21 @@ export class PeerLink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
+    for (const timer of this.timers) clearTimeout(timer);
     this.pc.onnegotiationneeded = this.pc.onicecandidate = this.pc.ontrack = null;
     this.pc.onconnectionstatechange = this.pc.oniceconnectionstatechange = null;
     this.channel.onopen = this.channel.onmessage = null;
     this.pc.close();
+  }
+
+  private async handle(payload: unknown): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (isDescription(payload)) await this.receiveDescription({ type: payload.type, sdp: payload.sdp });
+      else if (isCandidate(payload)) await this.receiveCandidate(payload);
+    } catch (err) {
+      console.warn(`[rtc] ${this.remoteId}: signalling failed`, err);
+    }
   }
 
   private async offer(): Promise<void> {
@@ -129,8 +152,12 @@ export class PeerLink {
     this.ignoreOffer = !this.polite && collision;
     if (this.ignoreOffer) return;
     this.settingRemoteAnswer = description.type === 'answer';
-    await this.pc.setRemoteDescription(description); // rolls back our own offer if needed
-    this.settingRemoteAnswer = false;
+    try {
+      await this.pc.setRemoteDescription(description); // rolls back our own offer if needed
+    } finally {
+      this.settingRemoteAnswer = false;
+    }
+    this.negotiated = true;
     if (description.type === 'offer') {
       await this.pc.setLocalDescription();
       this.sendDescription();
@@ -155,14 +182,22 @@ export class PeerLink {
 
   private watchIce(): void {
     const state = this.pc.iceConnectionState;
-    if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
-    this.disconnectedTimer = null;
-    if (state === 'failed') {
-      this.pc.restartIce();
-    } else if (state === 'disconnected') {
-      this.disconnectedTimer = setTimeout(() => {
-        if (!this.closed && this.pc.iceConnectionState === 'disconnected') this.pc.restartIce();
-      }, DISCONNECTED_GRACE_MS);
-    }
+    if (this.iceTimer) clearTimeout(this.iceTimer);
+    this.iceTimer = null;
+    if (state !== 'failed' && state !== 'disconnected') return;
+    const delay = (state === 'disconnected' ? DISCONNECTED_GRACE_MS : 0) + (this.polite ? POLITE_RESTART_DELAY_MS : 0);
+    this.iceTimer = this.later(() => {
+      const now = this.pc.iceConnectionState;
+      if (now === 'failed' || now === 'disconnected') this.pc.restartIce();
+    }, delay);
+  }
+
+  private later(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) fn();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
   }
 }

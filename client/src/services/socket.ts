@@ -391,7 +391,6 @@ export class RoomSocket {
     const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
     let delay = ceiling / 2 + Math.random() * (ceiling / 2);
     if (code === 1008 || code === 4429) delay = Math.max(delay, 5_000);
-    if (!navigator.onLine) delay = maxMs; // the 'online' event retries sooner
     this.setState({ status: 'reconnecting', attempt, retryAt: localNow() + delay, error, closeCode: code });
     this.later(() => this.open(), delay);
   }

@@ -6,6 +6,7 @@ import { VideoView } from '../common/VideoView';
 import { DeviceSelect } from './DeviceSelect';
 import { LevelMeter } from './LevelMeter';
 import { ReadinessWarnings } from './ReadinessWarnings';
+import { RecordingFormatNote } from './RecordingFormatNote';
 import { useMediaDevices } from './useMediaDevices';
 
 interface Props {
@@ -47,6 +48,7 @@ export function GreenRoom({ name, role, media, onChoose, onJoin }: Props) {
           />
           <LevelMeter stream={stream} />
           <ReadinessWarnings mediaError={error} />
+          <RecordingFormatNote />
           <div className="mt-auto flex flex-col gap-3 border-t border-zinc-800 pt-4">
             <p className="text-sm text-zinc-300">
               You’ll join as <strong className="text-zinc-100">{name ?? '…'}</strong>

@@ -9,7 +9,10 @@ export function ChatMessages() {
   const selfId = useStudioSelector((s) => s.room.self?.id);
   const endRef = useRef<HTMLLIElement>(null);
 
-  useEffect(() => endRef.current?.scrollIntoView({ block: 'end' }), [messages.length]);
+  // Braces matter: newer browsers return a Promise from scrollIntoView, which React would take for a cleanup.
+  useEffect(() => {
+    void endRef.current?.scrollIntoView({ block: 'end' });
+  }, [messages.length]);
 
   return (
     <ol aria-label="Chat messages" aria-live="polite" className="flex min-h-0 flex-1 flex-col gap-3 overflow-y-auto p-4" data-testid="chat-messages">

@@ -22,7 +22,7 @@ export function Room({ selfName }: { selfName: string }) {
       </header>
       <ConnectionBanner />
       <div className="flex min-h-0 flex-1">
-        <main className="min-w-0 flex-1 overflow-y-auto p-3 sm:p-4">
+        <main className="flex min-w-0 flex-1 flex-col overflow-y-auto p-3 sm:p-4">
           <TileGrid selfName={selfName} />
         </main>
         <ChatPanel open={chatOpen} onClose={closeChat} />

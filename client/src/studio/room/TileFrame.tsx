@@ -37,14 +37,16 @@ export function TileFrame({ participantId, name, isSelf, isHost, stream, cameraO
           {status}
         </p>
       )}
-      <figcaption className="absolute bottom-2 left-2 flex max-w-[70%] items-center gap-1.5 rounded-md bg-zinc-950/70 px-2 py-1 text-sm">
-        {!micOn && <MicOffIcon className="h-4 w-4 shrink-0 text-rose-400" />}
-        {!micOn && <span className="sr-only">Microphone off.</span>}
-        <span className="truncate">{name}</span>
-        {isSelf && <span className="shrink-0 text-zinc-400">(you)</span>}
-        {isHost && <span className="shrink-0 rounded bg-emerald-500/20 px-1 text-xs text-emerald-300">Host</span>}
-      </figcaption>
-      {corner && <div className="absolute right-2 bottom-2">{corner}</div>}
+      <div className="absolute inset-x-2 bottom-2 flex items-end justify-between gap-2">
+        <figcaption className="flex min-w-0 items-center gap-1.5 rounded-md bg-zinc-950/70 px-2 py-1 text-sm">
+          {!micOn && <MicOffIcon className="h-4 w-4 shrink-0 text-rose-400" />}
+          {!micOn && <span className="sr-only">Microphone off.</span>}
+          <span className="truncate">{name}</span>
+          {isSelf && <span className="shrink-0 text-zinc-400">(you)</span>}
+          {isHost && <span className="shrink-0 rounded bg-emerald-500/20 px-1 text-xs text-emerald-300">Host</span>}
+        </figcaption>
+        {corner && <div className="shrink-0">{corner}</div>}
+      </div>
       {actions && <div className="absolute top-2 right-2 flex gap-1">{actions}</div>}
     </figure>
   );
