@@ -215,6 +215,24 @@ describe('studio', { timeout: 180_000 }, () => {
       await guest.page.getByRole('button', { name: 'Close chat' }).click();
     }, t));
 
+  test('camera and microphone switches reach the other side; the host asks the guest to mute', (t) =>
+    dumpLogsOnFailure(async () => {
+      const guestTileAtHost = host.page.locator('[data-testid="participant-tile"][data-name="Grace Guest"]');
+      await guest.page.getByRole('button', { name: 'Turn camera off' }).click();
+      await guestTileAtHost.locator('video').waitFor({ state: 'hidden' });
+      await guest.page.getByRole('button', { name: 'Turn camera off' }).click();
+      await guestTileAtHost.locator('video').waitFor({ state: 'visible' });
+
+      await host.page.getByRole('button', { name: 'Ask Grace Guest to mute' }).click();
+      await guest.page.locator('button[aria-label="Mute microphone"][aria-pressed="true"]').waitFor();
+      await guest.page.getByText('The host muted your microphone.').waitFor();
+      await guestTileAtHost.getByText('Microphone off.').waitFor({ state: 'attached' });
+      const micTracksOff = await guest.page.$eval('[data-testid="self-tile"] video', (v) => v.srcObject.getAudioTracks().every((track) => !track.enabled));
+      assert.ok(micTracksOff, "the guest's microphone track is disabled");
+      await guest.page.getByRole('button', { name: 'Mute microphone' }).click();
+      await guestTileAtHost.getByText('Microphone off.').waitFor({ state: 'detached' });
+    }, t));
+
   test('the host records: everyone sees the countdown, the timer, then the stop', (t) =>
     dumpLogsOnFailure(async () => {
       assert.equal(await guest.page.getByRole('button', { name: 'Record' }).count(), 0, 'a guest has no Record button');
@@ -231,6 +249,39 @@ describe('studio', { timeout: 180_000 }, () => {
         assert.equal(await p.page.getByTestId('recording-timer').count(), 0);
       }
       await host.page.getByRole('button', { name: 'Record' }).waitFor();
+    }, t));
+
+  test("the host sees another participant's upload status", (t) =>
+    dumpLogsOnFailure(async () => {
+      // A third participant without a browser UI: a bare WebSocket from the test page.
+      const { roomId } = session;
+      const rec = await server.request('GET', `/api/recordings/${roomId}`, { token: session.host.accessToken });
+      const joined = await server.request('POST', `/api/rooms/${roomId}/join`, {
+        body: { inviteToken: rec.body.recording.inviteToken, name: 'Uma Uploader' },
+      });
+      assert.equal(joined.status, 201, joined.text);
+      await guest.page.evaluate(
+        ({ roomId, token }) =>
+          new Promise((resolve, reject) => {
+            const ws = new WebSocket(`ws://${location.host}/ws`, 'zencast.v1');
+            window.zencastUploader = ws;
+            ws.onopen = () => ws.send(JSON.stringify({ type: 'join', roomId, token }));
+            ws.onmessage = (e) => {
+              if (JSON.parse(e.data).type !== 'joined') return;
+              ws.send(JSON.stringify({ type: 'upload-status', recorded: 3, uploaded: 2 }));
+              resolve();
+            };
+            ws.onerror = reject;
+          }),
+        { roomId, token: joined.body.participantToken },
+      );
+      const tile = host.page.locator('[data-testid="participant-tile"][data-name="Uma Uploader"]');
+      await tile.getByTestId('upload-status').getByText('2/3').waitFor();
+      // Guests do not see other participants' uploads.
+      await guest.page.locator('[data-testid="participant-tile"][data-name="Uma Uploader"]').waitFor();
+      assert.equal(await guest.page.locator('[data-name="Uma Uploader"] [data-testid="upload-status"]').count(), 0);
+      await guest.page.evaluate(() => window.zencastUploader.close());
+      await tile.waitFor({ state: 'detached' });
     }, t));
 
   test('the guest loses the network: banner, reconnect, the call recovers', (t) =>
