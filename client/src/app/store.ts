@@ -5,6 +5,7 @@ import { sessionEndedListener } from '../features/auth/sessionEndedListener';
 import { joinReducer } from '../features/guest/joinSlice';
 import { recordingsReducer } from '../features/recordings/recordingsSlice';
 import { recordingReducer } from '../recording/recordingSlice';
+import { studioReducer } from '../studio/state';
 
 // The app's state. Each feature adds its slice here.
 export const store = configureStore({
@@ -13,6 +14,7 @@ export const store = configureStore({
     recordings: recordingsReducer,
     join: joinReducer,
     recording: recordingReducer,
+    studio: studioReducer,
   },
   middleware: (getDefault) => getDefault().prepend(sessionEndedListener.middleware),
 });

@@ -1,0 +1,319 @@
+// The studio in real browsers: a host and a guest (two Chromium contexts with fake cameras)
+// against a real `zencast serve` serving client/dist. They see each other over WebRTC, chat,
+// record (countdown, timer, stop), and the call survives the guest's network dropping.
+//
+//   npm run build && npm run e2e
+//
+// Needs Debian's Chromium (/usr/lib/chromium/chromium) and the server built in ../build.
+// Screenshots go to a temporary folder whose path is printed.
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { registerUser, startServer, uniqueEmail } from '../../server/tests/http/lib/server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DIST = path.resolve(here, '../dist');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/lib/chromium/chromium';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const TIMEOUT = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+async function createSession(server) {
+  const user = await registerUser(server, { email: uniqueEmail('studio-host'), name: 'Ada Host' });
+  const rec = await server.request('POST', '/api/recordings', { token: user.accessToken, body: { title: 'Studio e2e' } });
+  assert.equal(rec.status, 201, rec.text);
+  const { roomId, inviteToken } = rec.body.recording;
+  const joined = await server.request('POST', `/api/rooms/${roomId}/join`, { body: { inviteToken, name: 'Grace Guest' } });
+  assert.equal(joined.status, 201, joined.text);
+  return {
+    roomId,
+    host: { accessToken: user.accessToken, refreshToken: user.refreshToken },
+    guest: { participantId: joined.body.participant.id, name: 'Grace Guest', token: joined.body.participantToken },
+  };
+}
+
+/** A browser context whose localStorage holds what the login or join page would have stored. */
+async function openStudio(browser, server, { viewport, storage, roomId, label }) {
+  const context = await browser.newContext({ viewport });
+  await context.addInitScript((entries) => {
+    for (const [key, value] of Object.entries(entries)) localStorage.setItem(key, value);
+  }, storage);
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const logs = [];
+  page.on('console', (m) => logs.push(`[${label} ${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[${label} pageerror] ${e.message}`));
+  await page.goto(`${server.url}/studio/${roomId}`);
+  return { context, page, logs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditions
+
+const tileVideo = (name) => `[data-testid="participant-tile"][data-name="${name}"] video`;
+
+/** The <video> in the tile of `name` shows frames that keep coming. */
+async function waitForLiveVideo(page, name) {
+  const selector = tileVideo(name);
+  await page.waitForFunction((sel) => {
+    const v = document.querySelector(sel);
+    return v && v.videoWidth > 0 && v.currentTime > 0;
+  }, selector);
+  const t0 = await page.$eval(selector, (v) => v.currentTime);
+  await page.waitForFunction(([sel, t]) => document.querySelector(sel)?.currentTime > t + 0.5, [selector, t0]);
+  return page.$eval(selector, (v) => ({ width: v.videoWidth, height: v.videoHeight }));
+}
+
+/** Tags the MediaStream now shown in the tile of `name`. */
+function markStream(page, name) {
+  return page.$eval(tileVideo(name), (v) => {
+    v.srcObject.zencastOld = true;
+  });
+}
+
+/** The running timer text, once it shows at least `seconds`. */
+async function waitForTimerAtLeast(page, seconds) {
+  const timer = page.getByTestId('recording-timer');
+  await page.waitForFunction(
+    (s) => {
+      const text = document.querySelector('[data-testid="recording-timer"]')?.textContent ?? '';
+      const [m, sec] = text.split(':').map(Number);
+      return m * 60 + sec >= s;
+    },
+    seconds,
+  );
+  return timer.textContent();
+}
+
+async function join(page) {
+  const button = page.getByRole('button', { name: 'Join' });
+  await button.waitFor();
+  await page.waitForFunction(() => {
+    const b = [...document.querySelectorAll('button')].find((x) => x.textContent === 'Join');
+    return b && !b.disabled;
+  });
+  await button.click();
+  await page.getByRole('navigation', { name: 'Studio controls' }).waitFor();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('studio', { timeout: 180_000 }, () => {
+  let server;
+  let browser;
+  let session;
+  let host;
+  let guest;
+  let shots;
+
+  before(async () => {
+    await fs.access(path.join(DIST, 'index.html')).catch(() => {
+      throw new Error(`${DIST}/index.html is missing: run \`npm run build\` first`);
+    });
+    server = await startServer({
+      env: {
+        STATIC_DIR: DIST,
+        STUN_URLS: 'none', // loopback only: no outside STUN server
+        ALLOWED_ORIGINS: undefined,
+        MAX_PARTICIPANTS: undefined,
+        RECORDING_COUNTDOWN: undefined,
+        HEARTBEAT_INTERVAL: undefined,
+        HEARTBEAT_TIMEOUT: undefined,
+      },
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream=fps=30',
+        '--allow-loopback-in-peer-connection',
+      ],
+    });
+    session = await createSession(server);
+    shots = await fs.mkdtemp(path.join(os.tmpdir(), 'zencast-studio-shots-'));
+    console.log(`screenshots: ${shots}`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    const result = await server?.stop();
+    if (result && result.code !== 0) console.log(result.log);
+  });
+
+  let inCall = false;
+  const dumpLogsOnFailure = async (fn, t) => {
+    if (t && !inCall) return t.skip('host and guest are not in the call');
+    try {
+      await fn();
+      if (process.env.E2E_LOGS) for (const p of [host, guest]) if (p) console.log(p.logs.splice(0).join('\n'));
+    } catch (err) {
+      for (const p of [host, guest]) if (p) console.log(p.logs.slice(-400).join('\n'));
+      throw err;
+    }
+  };
+
+  test('host and guest see each other over WebRTC', () =>
+    dumpLogsOnFailure(async () => {
+      const { roomId } = session;
+      host = await openStudio(browser, server, {
+        viewport: DESKTOP,
+        roomId,
+        label: 'host',
+        storage: { 'zencast.host': JSON.stringify(session.host) },
+      });
+      guest = await openStudio(browser, server, {
+        viewport: PHONE,
+        roomId,
+        label: 'guest',
+        storage: {
+          [`zencast.participant.${roomId}`]: session.guest.token,
+          [`zencast.me.${roomId}`]: JSON.stringify({ participantId: session.guest.participantId, name: session.guest.name }),
+        },
+      });
+
+      // Green room: preview, level meter, the name we join as.
+      for (const [p, name] of [[host, 'Ada Host'], [guest, 'Grace Guest']]) {
+        await p.page.getByRole('heading', { name: 'Check your camera and microphone' }).waitFor();
+        await p.page.waitForFunction(() => document.querySelector('video[aria-label="Your camera preview"]')?.videoWidth > 0);
+        await p.page.getByText(name, { exact: true }).waitFor();
+        assert.ok(await p.page.getByRole('meter', { name: 'Microphone level' }).isVisible());
+        assert.equal(await p.page.getByLabel('Camera', { exact: true }).count(), 1);
+        assert.equal(await p.page.getByLabel('Microphone', { exact: true }).count(), 1);
+      }
+      await host.page.screenshot({ path: path.join(shots, 'greenroom-1280x800.png') });
+      await guest.page.screenshot({ path: path.join(shots, 'greenroom-390x844.png') });
+
+      await join(host.page);
+      await join(guest.page);
+
+      const atHost = await waitForLiveVideo(host.page, 'Grace Guest');
+      const atGuest = await waitForLiveVideo(guest.page, 'Ada Host');
+      assert.ok(atHost.width > 0 && atGuest.width > 0);
+      inCall = true;
+    }));
+
+  test('a chat message from the guest reaches the host', (t) =>
+    dumpLogsOnFailure(async () => {
+      await guest.page.getByRole('button', { name: 'Chat' }).click();
+      await guest.page.getByRole('textbox', { name: 'Message' }).fill('Can everyone hear me?');
+      await guest.page.getByRole('button', { name: 'Send' }).click();
+      await host.page.getByTestId('chat-messages').getByText('Can everyone hear me?').waitFor();
+      await guest.page.getByTestId('chat-messages').getByText('Can everyone hear me?').waitFor();
+      await guest.page.screenshot({ path: path.join(shots, 'room-chat-390x844.png') });
+      await guest.page.getByRole('button', { name: 'Close chat' }).click();
+    }, t));
+
+  test('camera and microphone switches reach the other side; the host asks the guest to mute', (t) =>
+    dumpLogsOnFailure(async () => {
+      const guestTileAtHost = host.page.locator('[data-testid="participant-tile"][data-name="Grace Guest"]');
+      await guest.page.getByRole('button', { name: 'Turn camera off' }).click();
+      await guestTileAtHost.locator('video').waitFor({ state: 'hidden' });
+      await guest.page.getByRole('button', { name: 'Turn camera off' }).click();
+      await guestTileAtHost.locator('video').waitFor({ state: 'visible' });
+
+      await host.page.getByRole('button', { name: 'Ask Grace Guest to mute' }).click();
+      await guest.page.locator('button[aria-label="Mute microphone"][aria-pressed="true"]').waitFor();
+      await guest.page.getByText('The host muted your microphone.').waitFor();
+      await guestTileAtHost.getByText('Microphone off.').waitFor({ state: 'attached' });
+      const micTracksOff = await guest.page.$eval('[data-testid="self-tile"] video', (v) => v.srcObject.getAudioTracks().every((track) => !track.enabled));
+      assert.ok(micTracksOff, "the guest's microphone track is disabled");
+      await guest.page.getByRole('button', { name: 'Mute microphone' }).click();
+      await guestTileAtHost.getByText('Microphone off.').waitFor({ state: 'detached' });
+    }, t));
+
+  test('the host records: everyone sees the countdown, the timer, then the stop', (t) =>
+    dumpLogsOnFailure(async () => {
+      assert.equal(await guest.page.getByRole('button', { name: 'Record' }).count(), 0, 'a guest has no Record button');
+      await host.page.getByRole('button', { name: 'Record' }).click();
+      for (const p of [host, guest]) await p.page.getByTestId('recording-countdown').waitFor();
+      await host.page.screenshot({ path: path.join(shots, 'room-countdown-1280x800.png') });
+      for (const p of [host, guest]) await waitForTimerAtLeast(p.page, 1);
+      await host.page.screenshot({ path: path.join(shots, 'room-recording-1280x800.png') });
+      await guest.page.screenshot({ path: path.join(shots, 'room-recording-390x844.png') });
+
+      await host.page.getByRole('button', { name: 'Stop' }).click();
+      for (const p of [host, guest]) {
+        await p.page.getByTestId('recording-stopped').waitFor();
+        assert.equal(await p.page.getByTestId('recording-timer').count(), 0);
+      }
+      await host.page.getByRole('button', { name: 'Record' }).waitFor();
+    }, t));
+
+  test("the host sees another participant's upload status", (t) =>
+    dumpLogsOnFailure(async () => {
+      // A third participant without a browser UI: a bare WebSocket from the test page.
+      const { roomId } = session;
+      const rec = await server.request('GET', `/api/recordings/${roomId}`, { token: session.host.accessToken });
+      const joined = await server.request('POST', `/api/rooms/${roomId}/join`, {
+        body: { inviteToken: rec.body.recording.inviteToken, name: 'Uma Uploader' },
+      });
+      assert.equal(joined.status, 201, joined.text);
+      await guest.page.evaluate(
+        ({ roomId, token }) =>
+          new Promise((resolve, reject) => {
+            const ws = new WebSocket(`ws://${location.host}/ws`, 'zencast.v1');
+            window.zencastUploader = ws;
+            ws.onopen = () => ws.send(JSON.stringify({ type: 'join', roomId, token }));
+            ws.onmessage = (e) => {
+              if (JSON.parse(e.data).type !== 'joined') return;
+              ws.send(JSON.stringify({ type: 'upload-status', recorded: 3, uploaded: 2 }));
+              resolve();
+            };
+            ws.onerror = reject;
+          }),
+        { roomId, token: joined.body.participantToken },
+      );
+      const tile = host.page.locator('[data-testid="participant-tile"][data-name="Uma Uploader"]');
+      await tile.getByTestId('upload-status').getByText('2/3').waitFor();
+      // Guests do not see other participants' uploads.
+      await guest.page.locator('[data-testid="participant-tile"][data-name="Uma Uploader"]').waitFor();
+      assert.equal(await guest.page.locator('[data-name="Uma Uploader"] [data-testid="upload-status"]').count(), 0);
+      await guest.page.evaluate(() => window.zencastUploader.close());
+      await tile.waitFor({ state: 'detached' });
+    }, t));
+
+  test('the guest loses the network: banner, reconnect, the call recovers', (t) =>
+    dumpLogsOnFailure(async () => {
+      const banner = guest.page.getByTestId('connection-banner');
+      // Mark the streams of the current connections, to see new ones replace them.
+      for (const [p, name] of [[host, 'Grace Guest'], [guest, 'Ada Host']]) await markStream(p.page, name);
+      await guest.context.setOffline(true);
+      await banner.getByText(/Reconnecting/).waitFor();
+      // Stay offline until a reconnect attempt has failed.
+      await banner.getByText(/attempt [2-9]/).waitFor();
+      await guest.context.setOffline(false);
+      await banner.getByText(/Reconnecting/).waitFor({ state: 'detached' });
+      // Both sides renegotiated a new connection, and its video flows.
+      for (const [p, name] of [[host, 'Grace Guest'], [guest, 'Ada Host']]) {
+        await p.page.waitForFunction((sel) => {
+          const stream = document.querySelector(sel)?.srcObject;
+          return stream && !stream.zencastOld;
+        }, tileVideo(name));
+        await waitForLiveVideo(p.page, name);
+      }
+    }, t));
+
+  test('screenshots of the room at both sizes', (t) =>
+    dumpLogsOnFailure(async () => {
+      await host.page.screenshot({ path: path.join(shots, 'room-1280x800.png') });
+      await guest.page.screenshot({ path: path.join(shots, 'room-390x844.png') });
+      await host.page.setViewportSize(PHONE);
+      await guest.page.setViewportSize(DESKTOP);
+      await waitForLiveVideo(host.page, 'Grace Guest');
+      await host.page.screenshot({ path: path.join(shots, 'room-host-390x844.png') });
+      await guest.page.screenshot({ path: path.join(shots, 'room-guest-1280x800.png') });
+      console.log(`screenshots: ${shots}`);
+    }, t));
+});
