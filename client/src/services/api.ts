@@ -21,23 +21,26 @@ export interface HostTokens {
 }
 
 const HOST_KEY = 'zencast.host';
+
+/** localStorage, or none where there is no such thing (unit tests under Node). */
+const storage = (): Storage | undefined => globalThis.localStorage;
 const participantKey = (roomId: string) => `zencast.participant.${roomId}`;
 
 export const tokens = {
   host(): HostTokens | null {
-    const text = localStorage.getItem(HOST_KEY);
+    const text = storage()?.getItem(HOST_KEY);
     return text ? (JSON.parse(text) as HostTokens) : null;
   },
   setHost(t: HostTokens | null) {
-    if (t) localStorage.setItem(HOST_KEY, JSON.stringify({ accessToken: t.accessToken, refreshToken: t.refreshToken }));
-    else localStorage.removeItem(HOST_KEY);
+    if (t) storage()?.setItem(HOST_KEY, JSON.stringify({ accessToken: t.accessToken, refreshToken: t.refreshToken }));
+    else storage()?.removeItem(HOST_KEY);
   },
   participant(roomId: string): string | null {
-    return localStorage.getItem(participantKey(roomId));
+    return storage()?.getItem(participantKey(roomId)) ?? null;
   },
   setParticipant(roomId: string, token: string | null) {
-    if (token) localStorage.setItem(participantKey(roomId), token);
-    else localStorage.removeItem(participantKey(roomId));
+    if (token) storage()?.setItem(participantKey(roomId), token);
+    else storage()?.removeItem(participantKey(roomId));
   },
 };
 

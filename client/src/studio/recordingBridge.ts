@@ -3,9 +3,13 @@
 // progress with publishUploadProgress, which the studio shows and sends to the server as
 // `upload-status`. Nothing here knows how recording or uploading works.
 //
-// Everything below is a placeholder until the recording module is wired in.
+// The recorder is src/recording/session.ts: it keeps its own server clock, fed here from the
+// socket's pongs (both clocks read the same monotonic local time).
 
+import { serverClock } from '../recording/clock';
+import { getRecordingSession, RecordingError } from '../recording/session';
 import type { Auth } from '../services/api';
+import { onPong } from '../services/socket';
 
 export interface RecordingStart {
   roomId: string;
@@ -40,28 +44,59 @@ export interface UploadProgress {
  * in the past for someone who joined late.
  */
 export function onRecordingStarted(start: RecordingStart): void {
-  // TODO(recording): start a MediaRecorder on start.stream when start.serverNow() reaches
-  // start.startAtServerMs; record in chunks, store them locally and upload them for
-  // start.takeId with start.auth. Ignore a repeat for a takeId already being recorded.
-  void start;
+  const recording = connectRecorder();
+  const take = {
+    roomId: start.roomId,
+    participantId: start.participantId,
+    role: start.auth.kind === 'host' ? ('host' as const) : ('guest' as const),
+    takeId: start.takeId,
+    startAt: start.startAtServerMs,
+  };
+  recording.start(take, { stream: start.stream }).catch((error: unknown) => {
+    // take_interrupted: this browser recorded part of the take before a reload; it records
+    // again from the next take (the recording slice tells the participant).
+    if (!(error instanceof RecordingError)) console.error('recording failed to start', error);
+  });
 }
 
 /** The take stopped (`recording.stopped`). */
 export function onRecordingStopped(stop: RecordingStop): void {
-  // TODO(recording): stop the recorder when the server clock reaches stop.stopAtServerMs, flush
-  // the last chunk, finish uploading and call POST /api/uploads/complete.
-  void stop;
+  void connectRecorder().stop({ takeId: stop.takeId, stopAt: stop.stopAtServerMs });
 }
 
 /** The local stream was replaced (devices changed) while in the room. */
 export function onLocalStreamChanged(stream: MediaStream): void {
-  // TODO(recording): if recording, keep recording from the new tracks.
+  // The recorder keeps the tracks it started with until the take ends: a new device takes
+  // effect at the next take (a recording cannot change its tracks mid-file).
   void stream;
 }
 
-/** We left the studio (the page stays open): uploads should continue in the background. */
+/** We left the studio (the page stays open): uploads continue in the background. */
 export function onStudioLeft(): void {
-  // TODO(recording): stop any recording still running; keep uploading what was recorded.
+  void connectRecorder().stop();
+}
+
+/** The socket is back after a drop: the recorder asks the server again what it holds. */
+export function onReconnected(): void {
+  connectRecorder().reconnected();
+}
+
+let connected = false;
+
+/** The recorder, wired once to the socket's clock samples and to the progress shown here. */
+function connectRecorder() {
+  const recording = getRecordingSession();
+  if (!connected) {
+    connected = true;
+    onPong((_sent, _server, receivedAt, pong) => serverClock.onPong(pong, receivedAt));
+    recording.onUploadStatus(({ recorded, uploaded }) => publishUploadProgress({ recorded, uploaded }));
+  }
+  return recording;
+}
+
+/** Starts the clock samples and resumes earlier uploads as soon as the studio opens. */
+export function prepareRecorder(): void {
+  connectRecorder();
 }
 
 const progressListeners = new Set<(p: UploadProgress) => void>();

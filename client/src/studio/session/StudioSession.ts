@@ -52,6 +52,7 @@ export class StudioSession {
     d(chatActions.reset());
     d(uploadsActions.reset());
     streamRegistry.set(LOCAL_STREAM, this.localStream);
+    recordingBridge.prepareRecorder();
 
     const s = this.socket;
     this.cleanups.push(
@@ -152,6 +153,7 @@ export class StudioSession {
 
   private joined(m: JoinedMessage): void {
     const d = this.dispatch;
+    if (this.selfId) recordingBridge.onReconnected(); // a rejoin: uploads check in again
     this.selfId = m.participantId;
     this.clock.roughly(m.serverTime, localNow());
     d(roomActions.joined(m));
