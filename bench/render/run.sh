@@ -110,10 +110,12 @@ for n in $PARTICIPANTS; do
     tracks+=("$user:$offset_ms")
   done
   peer_command "$n" "$work/ffmpeg-$n.mp4"
-  echo "  $n participants: zencast render_take ..." >&2
+  load=$(cut -d' ' -f1 /proc/loadavg)
   ours=$("$bin" render $((DURATION_S * 1000)) "$inputs/objects" "$room" "$work/zencast-$n" "${tracks[@]}")
-  echo "  $n participants: ffmpeg CLI ..." >&2
+  echo "$n participants, zencast (load $load): $ours"
+  load=$(cut -d' ' -f1 /proc/loadavg)
   theirs=$("$bin" exec $((DURATION_S * 1000)) "${peer[@]}")
+  echo "$n participants, ffmpeg (load $load): $theirs"
   ours_check=$(check_output "$work/zencast-$n/final.mp4")
   theirs_check=$(check_output "$work/ffmpeg-$n.mp4")
   [ "$ours_check" = ok ] && [ "$theirs_check" = ok ] || failed=1
