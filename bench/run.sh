@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks of the HTTP server on loopback, with wrk (installed if missing, as root).
+# Benchmarks of the HTTP server on loopback, with wrk (installed if missing, as root), then
+# chunk uploads (bench/uploads.sh) and rendering (bench/render/run.sh).
 # Prints one line per case; record results in docs/benchmarks.md with the machine and date.
 #   bench/run.sh            # all cases, 10 s each
 #   DURATION=30s bench/run.sh
@@ -45,3 +46,8 @@ echo "RSS after: $(rss_kb) KiB"
 # Chunk uploads to the local folder against nginx WebDAV PUT, with its own servers (issue 4).
 echo
 bench/uploads.sh
+
+# The render worker against the ffmpeg CLI on 5-minute takes (issue 5); the inputs are made on
+# the first run and cached in bench/.cache/.
+echo
+bench/render/run.sh
