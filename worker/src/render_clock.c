@@ -34,6 +34,9 @@ void render_clock_note(track *t, const AVPacket *pkt)
     if (!t->chunk_media_us || !t->cs || pkt->pos < 0 || pkt->pts == AV_NOPTS_VALUE)
         return;
     int k = t->resync ? mp4_resync_chunk_at(t->resync, pkt->pos) : chunk_stream_chunk_at(t->cs, pkt->pos);
+    if (k < 0)
+        return;
+    k += t->runs->first[t->run]; /* the run's chunk_stream counts from its first chunk */
     if (k <= t->last_chunk_seen)
         return;
     t->last_chunk_seen = k;
@@ -41,19 +44,32 @@ void render_clock_note(track *t, const AVPacket *pkt)
     t->chunk_media_us[k] = av_rescale_q(pkt->pts, st->time_base, AV_TIME_BASE_Q) - t->t0;
 }
 
-/* The least-squares slope of server time over media time, through the chunks whose both
- * times are known; 1.0 when there are too few or they span too little. */
+/* The run with the most chunks. Each run's media times start again from its own t0, so the
+ * points of two runs are not on one line; the drift is the sound card's, the same in every
+ * run, so the longest run's fit is applied to all. */
+static int longest_run(const track *t)
+{
+    int best = 0;
+    for (int k = 1; k < t->runs->count; k++)
+        if (t->runs->first[k + 1] - t->runs->first[k] > t->runs->first[best + 1] - t->runs->first[best])
+            best = k;
+    return best;
+}
+
+/* The least-squares slope of server time over media time, through the longest run's chunks
+ * whose both times are known; 1.0 when there are too few or they span too little. */
 static double fit(const track *t, int64_t *span_us)
 {
     const render_track *src = t->src;
+    int run = longest_run(t), first = t->runs->first[run];
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     int n = 0;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (int k = 0; k < src->chunk_count; k++) {
+    for (int k = first; k < t->runs->first[run + 1]; k++) {
         int64_t media = t->chunk_media_us[k];
         if (media == INT64_MIN || src->chunk_start_ms[k] <= 0)
             continue;
-        double x = (double)media, y = (double)(src->chunk_start_ms[k] - src->chunk_start_ms[0]) * 1000.0;
+        double x = (double)media, y = (double)(src->chunk_start_ms[k] - src->chunk_start_ms[first]) * 1000.0;
         sx += x, sy += y, sxx += x * x, sxy += x * y;
         n++;
         lo = media < lo ? media : lo;

@@ -29,98 +29,20 @@
 #define PAST_END_RUN 50 /* frames in a row past the take's end that end a stream (1 to 2 s) */
 #define STUCK_ROUNDS 10000 /* rounds of running the graph out without a frame: it does not end */
 
-static AVCodecContext *open_decoder(AVStream *st)
-{
-    const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
-    if (!codec)
-        return NULL;
-    AVCodecContext *dec = avcodec_alloc_context3(codec);
-    if (!dec)
-        return NULL;
-    if (avcodec_parameters_to_context(dec, st->codecpar) < 0) {
-        avcodec_free_context(&dec);
-        return NULL;
-    }
-    dec->pkt_timebase = st->time_base;
-    dec->thread_count = 1; /* one track after the other on this thread; x264 gets the cores */
-    if (avcodec_open2(dec, codec, NULL) < 0) {
-        avcodec_free_context(&dec);
-        return NULL;
-    }
-    return dec;
-}
-
 /* A track that cannot be opened is a track without media (grey tile, silence), not a
  * failed render: its chunks may all be missing. */
 void render_open_track(render *r, track *t, const render_track *src)
 {
     t->src = src;
-    t->vidx = t->aidx = -1;
-    t->t0 = 0;
-    int64_t start = src->chunk_count > 0 && src->chunk_start_ms ? src->chunk_start_ms[0] : 0;
-    t->offset_us = start > 0 ? (start - r->req->take_start_ms) * 1000 : 0;
+    render_runs_open_first(r, t);
     t->position_us = t->offset_us > 0 ? t->offset_us : 0;
-
-    if (src->chunk_count <= 0 || !src->chunks)
-        return;
-    t->cs = chunk_stream_open(r->req->storage, src->chunks, src->chunk_count);
-    if (t->cs && mp4_resync_applies(t->cs)) /* the mov demuxer does not resync by itself */
-        t->resync = mp4_resync_open(t->cs);
-    AVIOContext *pb = t->resync ? mp4_resync_avio(t->resync) : t->cs ? chunk_stream_avio(t->cs) : NULL;
-    if (!pb)
-        return;
-    t->ic = avformat_alloc_context();
-    if (!t->ic)
-        return;
-    t->ic->pb = pb;
-    t->ic->flags |= AVFMT_FLAG_CUSTOM_IO;
-    AVDictionary *opts = NULL; /* after a gap, the fragments' own times (5.1's default, said) */
-    if (t->resync)
-        av_dict_set(&opts, "use_tfdt", "1", 0);
-    int ret = avformat_open_input(&t->ic, NULL, NULL, &opts); /* frees ic on failure */
-    av_dict_free(&opts);
-    if (ret < 0) {
-        log_warn("render: %s: cannot open the recording (%d chunks missing)", src->participant_id,
-                 (int)chunk_stream_missing(t->cs));
-        return;
-    }
-    if (avformat_find_stream_info(t->ic, NULL) < 0)
-        log_warn("render: %s: no stream info", src->participant_id);
-    if (t->ic->start_time != AV_NOPTS_VALUE)
-        t->t0 = t->ic->start_time;
-
-    int v = r->pass == PASS_RENDER ? av_find_best_stream(t->ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0) : -1;
-    if (v >= 0) {
-        AVCodecParameters *par = t->ic->streams[v]->codecpar;
-        if (par->width > 0 && par->height > 0 && (t->vdec = open_decoder(t->ic->streams[v])) &&
-            t->vdec->pix_fmt != AV_PIX_FMT_NONE)
-            t->vidx = v;
-        else
-            avcodec_free_context(&t->vdec);
-    }
-    int a = av_find_best_stream(t->ic, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
-    if (a >= 0) {
-        if ((t->adec = open_decoder(t->ic->streams[a])) && t->adec->sample_rate > 0 &&
-            t->adec->ch_layout.nb_channels > 0 && t->adec->sample_fmt != AV_SAMPLE_FMT_NONE)
-            t->aidx = a;
-        else
-            avcodec_free_context(&t->adec);
-    }
-    for (unsigned i = 0; i < t->ic->nb_streams; i++)
-        t->ic->streams[i]->discard = ((int)i == t->vidx || (int)i == t->aidx) ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
 }
 
 void render_close_track(track *t)
 {
     av_frame_free(&t->black);
     av_frame_free(&t->silence);
-    avcodec_free_context(&t->vdec);
-    avcodec_free_context(&t->adec);
-    avformat_close_input(&t->ic);
-    mp4_resync_close(t->resync);
-    t->resync = NULL;
-    chunk_stream_close(t->cs);
-    t->cs = NULL;
+    render_run_close(t);
     free(t->levels);
     t->levels = NULL;
     free(t->chunk_media_us);
@@ -218,23 +140,39 @@ static int decode(render *r, track *t, bool video, const AVPacket *pkt)
         if (video ? t->vdone : t->adone)
             break;
     }
-    if (!pkt)
-        end_source(t, video);
+    return 0;
+}
+
+/* The decoders' last frames in; the sources stay open for a next run. */
+static int flush_decoders(render *r, track *t)
+{
+    if (t->vdec && t->vidx >= 0 && decode(r, t, true, NULL) < 0)
+        return -1;
+    if (t->adec && t->aidx >= 0 && decode(r, t, false, NULL) < 0)
+        return -1;
     return 0;
 }
 
 static int finish_track(render *r, track *t)
 {
     t->demux_done = true;
-    if (t->vdec && decode(r, t, true, NULL) < 0)
-        return -1;
-    if (t->adec && decode(r, t, false, NULL) < 0)
+    if (flush_decoders(r, t) < 0)
         return -1;
     if (t->vsrc)
         end_source(t, true);
     if (t->asrc)
         end_source(t, false);
     return 0;
+}
+
+/* The run's demuxer has ended: the track goes on with its next run, if any. */
+static int end_run(render *r, track *t)
+{
+    if (t->run + 1 >= t->runs->count)
+        return finish_track(r, t);
+    if (flush_decoders(r, t) < 0)
+        return -1;
+    return render_runs_next(r, t) ? 0 : finish_track(r, t);
 }
 
 static int step_track(render *r, track *t)
@@ -244,7 +182,7 @@ static int step_track(render *r, track *t)
     int ret = av_read_frame(t->ic, r->pkt);
     if (ret < 0) {
         if (ret == AVERROR_EOF || avio_feof(t->ic->pb) || ++t->consecutive_errors > MAX_CONSECUTIVE_ERRORS)
-            return finish_track(r, t);
+            return end_run(r, t);
         t->errors++;
         return 0;
     }
@@ -334,7 +272,7 @@ static int lead_in(render *r, track *t, int64_t upto_us)
  * start plus an average chunk's length. */
 int64_t render_track_end_ms(const render *r, const track *t)
 {
-    if (t->ic && !t->resync && t->ic->duration != AV_NOPTS_VALUE && t->ic->duration > 0 &&
+    if (t->ic && !t->resync && t->runs->count == 1 && t->ic->duration != AV_NOPTS_VALUE && t->ic->duration > 0 &&
         t->ic->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE)
         return (t->offset_us + t->ic->duration) / 1000;
     const render_track *src = t->src;

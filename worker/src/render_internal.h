@@ -48,8 +48,17 @@ typedef struct {
     bool header_written;
 } out_file;
 
+/* A participant's recordings, one per MediaRecorder (render_runs.c): chunks
+ * [first[k], first[k + 1]) are run k; first[count] is the chunk count. */
+typedef struct {
+    int *first;
+    int count;
+} track_runs;
+
 typedef struct {
     const render_track *src;
+    const track_runs *runs;
+    int run;                       /* the run being read; cs, ic, the decoders, t0 and offset are its */
     int index;
     chunk_stream *cs;
     mp4_resync *resync;            /* a fragmented MP4's repaired stream over cs; else NULL */
@@ -70,6 +79,8 @@ typedef struct {
     bool demux_done;
     int consecutive_errors;
     int64_t errors;                /* decode / demux errors skipped */
+    int64_t missing_before;        /* chunks missing in the runs already closed */
+    int audio_rate, audio_fmt, audio_channels; /* the decoded audio abuffer was declared for */
     char card_text[4200];          /* a file holding the name its card shows; "" for none */
     /* its clock against the server's (render_clock.c) */
     int64_t *chunk_media_us;       /* pass 1: each chunk's first media time; INT64_MIN unknown */
@@ -106,6 +117,7 @@ typedef struct {
     int window_count;              /* SPEAKER_WINDOW_MS windows in the take */
 
     double *clock_ratios;          /* per track, from pass 1 */
+    track_runs *runs;              /* per track, found once before pass 1 */
     layout *layout;
     speaker_segment *speakers;     /* from pass 1; NULL when the layout does not follow them */
     int speaker_count;
@@ -140,6 +152,13 @@ int64_t render_track_end_ms(const render *r, const track *t);
 /* Feeds every track into the graph in timeline order, draining the sinks as it goes, then
  * runs the graph out until every sink has ended. */
 int render_feed_all(render *r);
+
+/* render_runs.c: a participant's recordings when its browser reloaded */
+int render_runs_split(render *r);
+void render_runs_free(render *r);
+void render_runs_open_first(render *r, track *t);
+bool render_runs_next(render *r, track *t);
+void render_run_close(track *t);
 
 /* render_clock.c: a participant's clock drifting against the server's */
 int render_clock_track_init(render *r, track *t);

@@ -197,7 +197,7 @@ static void log_summary(render *r)
     int64_t errors = 0, missing = 0;
     for (int i = 0; i < r->n; i++) {
         errors += r->tracks[i].errors;
-        missing += r->tracks[i].cs ? chunk_stream_missing(r->tracks[i].cs) : 0;
+        missing += r->tracks[i].missing_before + (r->tracks[i].cs ? chunk_stream_missing(r->tracks[i].cs) : 0);
     }
     log_info("render: %d tracks, %s layout, %" PRId64 " ms, %" PRId64 " frames, %" PRId64
              " chunks missing, %" PRId64 " decode errors skipped",
@@ -231,6 +231,7 @@ static void release(render *r)
     }
     free(r->speakers);
     free(r->clock_ratios);
+    render_runs_free(r);
     layout_free(r->layout);
     av_packet_free(&r->pkt);
     av_packet_free(&r->opkt);
@@ -260,7 +261,8 @@ int render_take(const render_request *req, render_progress_fn progress, void *ct
     r.filt = av_frame_alloc();
     if (!r.tracks || !r.clock_ratios || !r.pkt || !r.opkt || !r.frame || !r.filt)
         render_fail(&r, AVERROR(ENOMEM), "render");
-    else if (choose_layout(&r) == 0 && render_report(&r, 0, "analysing") && analyse(&r) == 0 &&
+    else if (choose_layout(&r) == 0 && render_report(&r, 0, "analysing") && render_runs_split(&r) == 0 &&
+             analyse(&r) == 0 &&
              render_pass2(&r) == 0 && render_report(&r, 100, "finishing"))
         result = 0;
     release(&r);

@@ -125,6 +125,23 @@ static participant S = { .id = "sara",
                          .ext = "mp4",
                          .cut_at = S_CUTS };
 
+/* A participant whose browser reloaded: run 0 is R0's 6 s recording (red), then a new
+ * MediaRecorder's file, R1 (WebM, blue, of another size) or R1MP4 (fragmented MP4, green),
+ * 4 s. Each beeps at 1 s of its own media. */
+#define RBEEP "if(between(t\\,1\\,1.1)\\,0.5*sin(2*PI*1000*t)\\,0)"
+static const double R_CUTS[CHUNKS - 1] = { 0.01, 0.4, 0.7 };
+static participant R0 = { .id = "rita", .color = "red", .audio = "aevalsrc=" RBEEP "|" RBEEP ":s=48000:d=6",
+                          .codecs = LIVE_VP8, .cut_at = R_CUTS };
+static participant R1 = { .id = "rita-reload", .color = "blue",
+                          .video = "color=c=blue:size=480x270:rate=30:duration=4",
+                          .audio = "aevalsrc=" RBEEP "|" RBEEP ":s=48000:d=4", .codecs = LIVE_VP8,
+                          .cut_at = R_CUTS };
+static participant R1MP4 = { .id = "rita-safari", .color = "green",
+                             .video = "color=c=green:size=320x240:rate=30:duration=4",
+                             .audio = "aevalsrc=" RBEEP "|" RBEEP ":s=48000:d=4", .codecs = H264,
+                             .format = "-c:a aac -b:a 96k -movflags frag_keyframe+empty_moov+default_base_moof -f mp4",
+                             .ext = "mp4", .cut_at = R_CUTS };
+
 /* Quiet noise and full-scale clicks: the gain that brings the noise to -16 LUFS would push
  * the clicks some 30 dB over full scale, unless the limiter holds them. */
 #define CLICKS "0.9*sin(2*PI*3000*t)*lt(mod(t\\,0.5)\\,0.005)"
@@ -1006,6 +1023,79 @@ static void test_formats(void **state)
     }
 }
 
+#define RELOAD_AT_MS 7500
+#define RELOAD_TAKE_MS 12000
+
+/* R0's chunks then second's, as one participant's, second stamped from RELOAD_AT_MS on. */
+static int render_reloaded(const char *out, const participant *second, char *err, size_t err_size)
+{
+    chunk_ref refs[2 * CHUNKS];
+    int64_t starts[2 * CHUNKS];
+    for (int i = 0; i < CHUNKS; i++) {
+        refs[i] = R0.refs[i];
+        starts[i] = TAKE_START_MS + i * 1500;
+        refs[CHUNKS + i] = second->refs[i];
+        starts[CHUNKS + i] = TAKE_START_MS + RELOAD_AT_MS + i * 1000;
+    }
+    render_track track = { .participant_id = "rita", .name = "Rita", .chunks = refs, .chunk_start_ms = starts,
+                           .chunk_count = 2 * CHUNKS };
+    render_request req = { .storage = store, .tracks = &track, .track_count = 1, .take_start_ms = TAKE_START_MS,
+                           .take_stop_ms = TAKE_START_MS + RELOAD_TAKE_MS, .layout = "grid", .width = W,
+                           .height = H, .out_dir = out };
+    mkdir(out, 0755);
+    progress_log log = { 0 };
+    return render_take(&req, on_progress, &log, err, err_size);
+}
+
+static double first_onset(const participant *p)
+{
+    char file[1200];
+    double at[4];
+    snprintf(file, sizeof file, "%s/%s.%s", dir, p->id, ext_of(p));
+    assert_true(onsets(file, at, 4) >= 1);
+    return at[0];
+}
+
+/* Both runs on the timeline: each beep where its own file has it plus its run's start, the
+ * second run's picture after the reload, and one WAV and one video the take's length. */
+static void check_reloaded(const char *name, const participant *second, bool (*is)(const uint8_t *))
+{
+    char out[1024], file[1100], err[256] = "";
+    snprintf(out, sizeof out, "%s/%s", dir, name);
+    int ret = render_reloaded(out, second, err, sizeof err);
+    if (ret != 0)
+        print_message("render_take: %s\n", err);
+    assert_int_equal(ret, 0);
+    double at[4];
+    snprintf(file, sizeof file, "%s/rita.wav", out);
+    assert_true(onsets(file, at, 4) >= 2); /* and the end of the silence after the last one */
+    assert_true(fabs(at[0] - first_onset(&R0)) <= 0.020);
+    assert_true(fabs(at[1] - (first_onset(second) + RELOAD_AT_MS / 1000.0)) <= 0.020);
+    assert_true(fabs(probe_number(file, "", "format=duration") - RELOAD_TAKE_MS / 1000.0) <= 0.005);
+    snprintf(file, sizeof file, "%s/final.mp4", out);
+    assert_decodes_cleanly(file);
+    static uint8_t rgb[W * H * 3];
+    grab_frame(file, 3.0, rgb);
+    assert_true(IS_RED(pixel(rgb, W / 2, H / 2)));
+    grab_frame(file, 10.0, rgb);
+    assert_true(is(pixel(rgb, W / 2, H / 2)));
+    snprintf(file, sizeof file, "%s/rita.mp4", out);
+    assert_decodes_cleanly(file);
+    assert_true(fabs(probe_number(file, "", "format=duration") - RELOAD_TAKE_MS / 1000.0) <= 0.034);
+}
+
+static void test_reload_webm(void **state)
+{
+    (void)state;
+    check_reloaded("out-reload", &R1, IS_BLUE);
+}
+
+static void test_reload_fmp4_after_webm(void **state)
+{
+    (void)state;
+    check_reloaded("out-reload-fmp4", &R1MP4, IS_GREEN);
+}
+
 /* Chunk k's media start, in s from the media's start, as the demuxer sees it: the time of
  * the first audio packet at or after the chunk's first byte. */
 static void chunk_media_starts(const participant *p, double *media_s)
@@ -1089,7 +1179,8 @@ static int group_setup(void **state)
                    make_participant(&F, 6) == 0 && make_participant(&MKV, 7) == 0 &&
                    make_participant(&AV1, 8) == 0 && make_participant(&MP4, 9) == 0 &&
                    make_participant(&J, 10) == 0 && make_participant(&S, 11) == 0 &&
-                   make_participant(&K, 12) == 0
+                   make_participant(&K, 12) == 0 && make_participant(&R0, 13) == 0 &&
+                   make_participant(&R1, 14) == 0 && make_participant(&R1MP4, 15) == 0
                ? 0
                : -1;
 }
@@ -1129,6 +1220,8 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_missing_chunk),
         cmocka_unit_test(test_gap_in_place),
+        cmocka_unit_test(test_reload_webm),
+        cmocka_unit_test(test_reload_fmp4_after_webm),
         cmocka_unit_test(test_truncated_last_chunk),
         cmocka_unit_test(test_header_gone_and_garbage),
         cmocka_unit_test(test_fmp4_missing_chunk),
