@@ -1,6 +1,10 @@
 // The local recording: MediaRecorder in 10-second chunks, started at the server's start instant,
 // each chunk stamped with the server-clock time at which its media starts.
 //
+// A take resumed after a reload is recorded by a new recorder whose indexes go on from
+// firstIndex; its first chunk, like chunk 0, starts with a container header and is timed by its
+// own 'start' event: the render places each such run by its start time.
+//
 // Chunk times. Chunk 0 starts when MediaRecorder's 'start' event fires (measured there, not at
 // startAt: a busy or background tab may start late, and the render places the track by this
 // time). Chunk k > 0 starts where chunk k-1 ended: at the 'dataavailable' event that handed
@@ -38,6 +42,8 @@ export interface ChunkRecorderOptions {
   /** A chunk that could not be handled, or the recorder failing or stopping by itself. */
   onError?: (error: Error) => void;
   resolution?: Resolution;
+  /** The first chunk's index: 0, or where a take resumed after a reload goes on (takeResume.ts). */
+  firstIndex?: number;
   mimeType?: string;
   timesliceMs?: number;
   MediaRecorder?: MediaRecorderClass;
@@ -70,6 +76,7 @@ export class ChunkRecorder {
   private readonly Recorder: MediaRecorderClass;
 
   constructor(private readonly options: ChunkRecorderOptions) {
+    this.nextIndex = options.firstIndex ?? 0;
     this.Recorder = options.MediaRecorder ?? globalThis.MediaRecorder;
     if (!this.Recorder) throw new RecorderError('recorder_unsupported', 'This browser has no MediaRecorder.');
     const audioOnly = options.stream.getVideoTracks().length === 0;
@@ -81,6 +88,7 @@ export class ChunkRecorder {
     return this.contentType ?? this.requestedType;
   }
 
+  /** Chunks of the take so far, those of earlier runs (firstIndex) included. */
   get chunkCount(): number {
     return this.nextIndex;
   }
@@ -116,7 +124,7 @@ export class ChunkRecorder {
     this.stopRequested = true;
     if (stopAt !== undefined) await this.waitUntil(stopAt);
     const recorder = this.recorder;
-    if (!recorder) return 0;
+    if (!recorder) return this.nextIndex;
     if (recorder.state !== 'inactive') recorder.stop();
     await this.stopped;
     await this.handling;

@@ -8,7 +8,7 @@ import type { UploadProgress } from './uploadProgress';
 export type RecordingPhase = 'idle' | 'countdown' | 'recording' | 'stopping';
 
 export interface RecordingProblem {
-  /** storage_full, storage_unavailable, recorder_stopped, recorder_error, recorder_unsupported, take_interrupted, ... */
+  /** storage_full, storage_unavailable, recorder_stopped, recorder_error, recorder_unsupported, ... */
   code: string;
   message: string;
 }

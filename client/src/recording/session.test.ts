@@ -131,10 +131,13 @@ describe('the recording session', () => {
     await expect(session.start({ ...take(), takeId: 'another' }, { stream: cameraAndMic })).rejects.toMatchObject({ code: 'already_recording' });
   });
 
-  it('refuses to record again a take this browser had started before a reload', async () => {
-    await takes.put({ ...take(), state: 'recording', chunkCount: null, createdAt: 1 });
-    await expect(session.start(take(), { stream: cameraAndMic })).rejects.toMatchObject({ code: 'take_interrupted' });
-    expect(state()).toMatchObject({ phase: 'idle', problem: { code: 'take_interrupted' } });
+  it('records again a take this browser had started before a reload, going on from its chunk sequence', async () => {
+    await takes.put({ ...take(), state: 'recording', chunkCount: null, createdAt: 1, nextIndex: 3 });
+    await startNow();
+    last().deliver(2000);
+    await until(() => server.storedIndexes(ROOM, TAKE).length === 1, 'uploaded');
+    expect(server.storedIndexes(ROOM, TAKE)).toEqual([3]);
+    expect(state()).toMatchObject({ phase: 'recording', chunksRecorded: 4, problem: null });
   });
 
   it('a stop during the countdown records nothing and declares nothing', async () => {

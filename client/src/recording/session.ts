@@ -13,9 +13,12 @@
  *                                          { stream })  // show the countdown to startAt meanwhile
  *   `joined` with recording.state === 'recording'
  *                          the same start(...): a late joiner records from now on. If this browser
- *                          already recorded that take before a reload, start() rejects with code
- *                          'take_interrupted' (a recording cannot go on in the middle of a take:
- *                          the chunks form one file); it records again from the next take.
+ *                          already recorded part of that take before a reload or a crash, it goes
+ *                          on with the same take: a new MediaRecorder whose chunk indexes continue
+ *                          the sequence (one past the highest stored here or on the server,
+ *                          takeResume.ts), its first chunk with its own header and start time;
+ *                          the chunks of before the reload keep uploading, and complete is sent
+ *                          once, at the stop, with the total count.
  *   `recording.stopped`    recording.stop({ takeId: m.takeId, stopAt: m.stopAt })
  *   socket reconnected     recording.reconnected()
  *   error `replaced` (4409) recording.stop(): another tab took over
@@ -46,7 +49,8 @@ import { recordingActions as actions, type RecordingProblem } from './recordingS
 import { installLeaveGuard, resumeUploads } from './resume';
 import { checkStorage, requestPersistentStorage } from './storageHealth';
 import { TakeStore } from './takeStore';
-import { httpTransport } from './transport';
+import { nextChunkIndex } from './takeResume';
+import { httpTransport, type UploadTransport } from './transport';
 import { uploadStatusMessage, type TakeProgress, type UploadProgress } from './uploadProgress';
 import { UploadQueue } from './uploadQueue';
 import { takeKey, type ChunkRecord, type Role, type TakeRecord } from './types';
@@ -104,6 +108,8 @@ export interface SessionDeps {
   chunks: ChunkStore;
   takes: TakeStore;
   queue: UploadQueue;
+  /** Asked which chunks the server has when a take resumes after a reload. */
+  transport?: Pick<UploadTransport, 'status'>;
   clock: RecorderClock;
   dispatch: (action: UnknownAction) => unknown;
   MediaRecorder?: MediaRecorderClass;
@@ -144,12 +150,9 @@ class Session implements RecordingSession {
     if (busyWith) throw new RecordingError('already_recording', 'Another take is being recorded.');
     const starting = { takeId: info.takeId, cancelled: false };
     this.starting = starting;
-    const take: TakeRecord = { ...info, state: 'recording', chunkCount: null, createdAt: this.now() };
-    if (await this.deps.takes.get(take).catch(() => null)) {
-      this.starting = null;
-      throw this.fail('take_interrupted', 'This take was interrupted here (reload or crash): you record again from the next take.');
-    }
+    const { take, firstIndex } = await this.takeToRecord(info);
     this.deps.dispatch(actions.countdownStarted({ roomId: info.roomId, takeId: info.takeId, startAt: info.startAt }));
+    if (firstIndex > 0) this.deps.dispatch(actions.chunkRecorded({ index: firstIndex - 1 }));
     const capture = { ...DEFAULT_CAPTURE, ...options.capture };
     let ownedStream: MediaStream | null = null;
     try {
@@ -165,6 +168,7 @@ class Session implements RecordingSession {
         clock: this.deps.clock,
         resolution: capture.resolution,
         MediaRecorder: this.deps.MediaRecorder,
+        firstIndex,
         onChunk: (chunk) => this.storeChunk(take, chunk),
         onError: (error) => this.report(problemOf(error)),
       });
@@ -191,7 +195,8 @@ class Session implements RecordingSession {
       return;
     }
     if (!current || (info && info.takeId !== current.take.takeId)) {
-      // A take this page does not record (e.g. one interrupted by a reload): the queue completes it.
+      // A take this page does not record (e.g. one interrupted by a reload that the server stopped
+      // before this page could resume it): the queue completes it.
       this.deps.queue.resync();
       return;
     }
@@ -250,6 +255,17 @@ class Session implements RecordingSession {
     return this.deps.queue.retryFailed();
   }
 
+  /**
+   * A new take, or one this browser had begun before a reload or crash (its record is still in
+   * browser storage): that one goes on where its chunk sequence stopped.
+   */
+  private async takeToRecord(info: TakeInfo): Promise<{ take: TakeRecord; firstIndex: number }> {
+    const earlier = await this.deps.takes.get(info).catch(() => null);
+    if (!earlier) return { take: { ...info, state: 'recording', chunkCount: null, createdAt: this.now() }, firstIndex: 0 };
+    const firstIndex = await nextChunkIndex(earlier, { chunks: this.deps.chunks, transport: this.deps.transport });
+    return { take: { ...earlier, state: 'recording', chunkCount: null, nextIndex: firstIndex }, firstIndex };
+  }
+
   // ---- chunks -------------------------------------------------------------------------------
 
   /** Into browser storage (committed) first, then hashed, then to the upload queue. */
@@ -270,6 +286,7 @@ class Session implements RecordingSession {
     };
     try {
       await this.deps.chunks.put(record);
+      await this.deps.takes.put({ ...take, nextIndex: chunk.index + 1 }).catch(() => {});
     } catch (error) {
       // Never drop a chunk: upload it from memory, and say that closing the tab would lose it.
       this.deps.chunks.keepInMemory(record);
@@ -363,7 +380,7 @@ export function getRecordingSession(): RecordingSession {
   const chunks = new ChunkStore(db);
   const takes = new TakeStore(db);
   const queue = new UploadQueue({ chunks, takes, transport: httpTransport, connectivity: browserConnectivity() });
-  appSession = createRecordingSession({ chunks, takes, queue, clock: serverClock, dispatch: store.dispatch });
+  appSession = createRecordingSession({ chunks, takes, queue, transport: httpTransport, clock: serverClock, dispatch: store.dispatch });
   void db.then((opened) => {
     if (!opened) {
       store.dispatch(

@@ -1,6 +1,6 @@
 // The takes this browser recorded whose completion the server has not had yet: after a reload
-// they say how many chunks a take had (for POST /api/uploads/complete), and that a take was
-// already recorded here (so it is not started again half-way: see session.ts).
+// they say how many chunks a take had (for POST /api/uploads/complete), and, for a take that
+// still records, where its chunk sequence goes on (nextIndex: see takeResume.ts).
 import { TAKES, committed, openRecordingDb, requestResult, writeTransaction } from './idb';
 import { takeKey, type TakeRecord, type TakeRef } from './types';
 

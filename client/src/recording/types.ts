@@ -49,7 +49,8 @@ export interface ChunkRecord extends ChunkMeta {
 }
 
 /**
- * recording: this browser records it (or did, until a reload or crash);
+ * recording: this browser records it (or did, until a reload or crash: it goes on from nextIndex
+ * if the take still records when the studio is back);
  * stopped: recording ended with chunkCount chunks; the server still has to hear `complete`.
  */
 export type TakeState = 'recording' | 'stopped';
@@ -62,6 +63,8 @@ export interface TakeRecord extends TakeRef {
   state: TakeState;
   chunkCount: number | null;
   createdAt: number;
+  /** One past the highest chunk index stored here so far: where a recording resumed after a reload goes on. */
+  nextIndex?: number;
 }
 
 export const chunkKey = (c: ChunkRef): string => `${c.roomId}/${c.takeId}/${c.participantId}/${c.index}`;

@@ -114,10 +114,15 @@ export class UploadQueue {
     this.pump();
   }
 
-  /** This page starts recording a take: remembered in storage before the first chunk. */
+  /**
+   * This page starts recording a take: remembered in storage before the first chunk. Also when
+   * it resumes a take begun before a reload: that one is not completed until this stop.
+   */
   async takeStarted(record: TakeRecord): Promise<void> {
     await this.o.takes.put(record).catch(() => {}); // recording must not wait on this: kept in memory then
     this.recording.add(takeKey(record));
+    const resumed = this.takes.get(takeKey(record));
+    if (resumed) Object.assign(resumed, { record, heldUntilServerStops: false });
     this.trackTake(record);
     this.pump();
   }

@@ -53,8 +53,8 @@ export function onRecordingStarted(start: RecordingStart): void {
     startAt: start.startAtServerMs,
   };
   recording.start(take, { stream: start.stream }).catch((error: unknown) => {
-    // take_interrupted: this browser recorded part of the take before a reload; it records
-    // again from the next take (the recording slice tells the participant).
+    // After a reload mid-take this resumes the same take (src/recording/takeResume.ts); a
+    // RecordingError is shown to the participant by the recording slice.
     if (!(error instanceof RecordingError)) console.error('recording failed to start', error);
   });
 }
