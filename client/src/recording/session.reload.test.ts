@@ -35,13 +35,29 @@ interface Page {
   state: () => ReturnType<typeof recordingReducer>;
 }
 
-/** Switchable connectivity, to hold a page's uploads back. */
-function connectivity(online: { value: boolean }): Connectivity {
-  return { isOnline: () => online.value, subscribe: () => () => {} };
+interface Switch {
+  value: boolean;
+  set?: (value: boolean) => void;
+}
+
+/** Switchable connectivity, to hold a page's uploads back: online.set(false) tells its queue. */
+function connectivity(online: Switch): Connectivity {
+  const listeners = new Set<(value: boolean) => void>();
+  online.set = (value) => {
+    online.value = value;
+    for (const listener of listeners) listener(value);
+  };
+  return {
+    isOnline: () => online.value,
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }
 
 /** A page load: its own stores, queue and session over the same database; earlier uploads resume. */
-async function openPage(options: { online?: { value: boolean }; transport?: SessionDeps['transport'] } = {}): Promise<Page> {
+async function openPage(options: { online?: Switch; transport?: SessionDeps['transport'] } = {}): Promise<Page> {
   const db = await openRecordingDb(indexedDB, dbName);
   const chunks = new ChunkStore(db);
   const takes = new TakeStore(db);
@@ -104,14 +120,14 @@ const opsOn = (op: string, index: number) => server.calls.filter((c) => c.op ===
 
 describe('a take interrupted by a reload', () => {
   it('goes on with the same take: contiguous indexes, a start time of its own, old chunks uploaded, one complete with the total', async () => {
-    const online = { value: true };
+    const online: Switch = { value: true };
     const before = await openPage({ online });
     const startAt = now + OFFSET;
     await startRecording(before, startAt);
     now += 10_000;
     last().deliver(3000); // chunk 0: uploaded
     await until(() => server.storedIndexes(ROOM, TAKE).length === 1, 'chunk 0 uploaded');
-    online.value = false; // chunk 1 stays in browser storage only
+    online.set?.(false); // chunk 1 stays in browser storage only
     now += 10_000;
     last().deliver(3000);
     await until(() => before.state().chunksRecorded === 2, 'chunk 1 stored');
@@ -120,7 +136,8 @@ describe('a take interrupted by a reload', () => {
     last().deliver(3000);
     await settle();
 
-    now += 4_000; // the reload
+    now += 4_000; // the reload: the old page and its uploads are gone
+    before.queue.dispose();
     const after = await openPage();
     const resumedAt = now + 700;
     FakeMediaRecorder.beforeStart = () => (now = resumedAt);
