@@ -89,7 +89,12 @@ describe('a page reloaded during a take', { skip: !(await haveFfmpeg()) && 'ffmp
       await waitForLiveVideo(host.page, 'Grace Guest');
 
       await host.page.getByRole('button', { name: 'Record' }).click();
-      await waitForTimerAtLeast(guest.page, 10);
+      // The reload comes after the guest's first chunk was handed over (MediaRecorder gives it at
+      // ~10 s): the media of a chunk still inside MediaRecorder when a page goes away is gone.
+      await waitFor(async () => {
+        const res = await server.request('GET', `/api/uploads/status?roomId=${roomId}`, { token: session.guest.token });
+        return res.status === 200 && res.body.chunks.includes(0);
+      }, { timeoutMs: 60_000, intervalMs: 250, what: "the guest's chunk 0 on the server" });
       guest.logs.push('[test] reload');
       await guest.page.reload();
       await join(guest.page);
