@@ -81,7 +81,7 @@ static AVCodecContext *open_decoder(AVStream *st)
         return NULL;
     }
     dec->pkt_timebase = st->time_base;
-    dec->thread_count = 1; /* one track after the other on this thread; x264 gets the cores */
+    dec->thread_count = 0; /* frame threads: the decoding of a track runs beside the rest */
     if (avcodec_open2(dec, codec, NULL) < 0) {
         avcodec_free_context(&dec);
         return NULL;
