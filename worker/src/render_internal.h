@@ -28,24 +28,32 @@
 #define SAMPLE_RATE 48000
 #define TARGET_LUFS (-16.0)
 #define TARGET_TRUE_PEAK_DB (-1.0)
+#define SEGMENT_FRAMES (10 * FPS)  /* an MP4's video is encoded in segments this long */
+#define SPOOL_LEAD_S 1             /* the spooled parts' timestamps run this far ahead */
 
 typedef enum { PASS_ANALYSIS, PASS_RENDER } render_pass;
 
-/* An encoder writing one stream of a file. */
+/* An encoder writing one stream into a container of its own: a .wav, or one of the parts of
+ * an MP4 spooled until the join (render_output.c). */
 typedef struct {
+    AVFormatContext *fc;
     AVCodecContext *enc;
     AVStream *st;
     AVFilterContext *sink;
     int64_t next_pts; /* frames (video) or samples (audio) written: the sinks are contiguous */
+    int initial_padding; /* the audio encoder's priming samples */
+    int frame_size;      /* and its samples per packet */
+    bool header_written;
     bool eof;
 } out_stream;
 
-/* An output file: final.mp4, or a participant's .mp4 or .wav. */
+/* An output file: final.mp4 (video in segments and the audio, joined at the end), or a
+ * participant's .mp4 or .wav. */
 typedef struct {
-    AVFormatContext *fc;
-    char name[64]; /* for messages: "final.mp4" */
+    char name[64];     /* its file name in out_dir, also for messages: "final.mp4" */
     out_stream video, audio;
-    bool header_written;
+    const char *crf;   /* its video's quality */
+    int segments;      /* video segments finished */
 } out_file;
 
 /* A participant's recordings, one per MediaRecorder (render_runs.c): chunks
@@ -180,5 +188,9 @@ int64_t render_outputs_drain(render *r); /* frames pulled, or -1 */
 bool render_outputs_done(const render *r);
 int render_outputs_finish(render *r);
 void render_outputs_close(render *r);
+void render_spool_path(const render *r, const out_file *f, int segment, char *path, size_t size); /* -1: audio */
+
+/* render_join.c: an MP4's spooled video segments and audio into the file, not re-encoded */
+int render_join(render *r, const out_file *f);
 
 #endif

@@ -1,10 +1,19 @@
 /* Pass 2's files: final.mp4 (H.264 + AAC, faststart) and, per participant, <id>.mp4 (its
  * own picture and sound on the take's timeline, for an editor) and <id>.wav (48 kHz).
  *
+ * An MP4 is written in parts and joined at the end without re-encoding (render_join.c):
+ * its video in segments of SEGMENT_FRAMES, each by an encoder of its own into a file of its
+ * own (.<name>.seg-NNNNN.nut), its audio once for the whole take (.<name>.audio.nut). That
+ * is the shape a render needs to run while the take is still being recorded: the segments of
+ * what has been recorded can be made as the chunks come in, and what is left when the host
+ * stops is the last segment, the audio (normalised over the whole take) and the join.
+ *
  * The sinks' streams are contiguous by construction (colour sources, apad and the trims),
  * so the encoders get counted timestamps (frame or sample numbers), immune to whatever
- * damaged input did to the filters' ones. A keyframe every 2 s, exactly: segments of the
- * take can later be rendered apart and joined at those points without re-encoding. */
+ * damaged input did to the filters' ones. In the spooled parts they run SPOOL_LEAD_S ahead:
+ * NUT keeps timestamps exactly, but not negative ones, and an encoder's first ones are
+ * (B-frames' reordering, AAC's priming). A keyframe every 2 s, and every segment starts
+ * with one. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,22 +30,27 @@
 
 /* ---- opening -------------------------------------------------------------------------------- */
 
-static int open_file(render *r, out_file *f, const char *format, const char *file_name)
+void render_spool_path(const render *r, const out_file *f, int segment, char *path, size_t size)
 {
-    char path[4500];
-    snprintf(f->name, sizeof f->name, "%s", file_name);
-    snprintf(path, sizeof path, "%s/%s", r->req->out_dir, file_name);
-    int ret = avformat_alloc_output_context2(&f->fc, NULL, format, path);
+    if (segment < 0)
+        snprintf(path, size, "%s/.%s.audio.nut", r->req->out_dir, f->name);
+    else
+        snprintf(path, size, "%s/.%s.seg-%05d.nut", r->req->out_dir, f->name, segment);
+}
+
+static int open_container(render *r, out_stream *s, const char *format, const char *path)
+{
+    int ret = avformat_alloc_output_context2(&s->fc, NULL, format, path);
     if (ret < 0)
         return render_fail(r, ret, "%s", path);
-    if ((ret = avio_open(&f->fc->pb, path, AVIO_FLAG_WRITE)) < 0)
+    if ((ret = avio_open(&s->fc->pb, path, AVIO_FLAG_WRITE)) < 0)
         return render_fail(r, ret, "%s", path);
     return 0;
 }
 
-static int add_stream(render *r, out_file *f, out_stream *s)
+static int add_stream(render *r, const out_file *f, out_stream *s)
 {
-    if (!(s->st = avformat_new_stream(f->fc, NULL)))
+    if (!(s->st = avformat_new_stream(s->fc, NULL)))
         return render_fail(r, AVERROR(ENOMEM), "%s", f->name);
     int ret = avcodec_parameters_from_context(s->st->codecpar, s->enc);
     if (ret < 0)
@@ -45,9 +59,17 @@ static int add_stream(render *r, out_file *f, out_stream *s)
     return 0;
 }
 
-static int open_h264(render *r, out_file *f, const char *crf)
+static int write_header(render *r, const out_file *f, out_stream *s)
 {
-    out_stream *s = &f->video;
+    int ret = avformat_write_header(s->fc, NULL);
+    if (ret < 0)
+        return render_fail(r, ret, "%s: header", f->name);
+    s->header_written = true;
+    return 0;
+}
+
+static int open_h264(render *r, const out_file *f, out_stream *s)
+{
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
     if (!codec)
         return render_fail(r, 0, "no libx264 encoder");
@@ -61,11 +83,10 @@ static int open_h264(render *r, out_file *f, const char *crf)
     s->enc->framerate = (AVRational){ FPS, 1 };
     s->enc->gop_size = GOP_FRAMES;
     s->enc->keyint_min = GOP_FRAMES;
-    if (f->fc->oformat->flags & AVFMT_GLOBALHEADER)
-        s->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    s->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER; /* the same SPS and PPS for every segment */
     AVDictionary *opts = NULL;
     av_dict_set(&opts, "preset", "veryfast", 0);
-    av_dict_set(&opts, "crf", crf, 0);
+    av_dict_set(&opts, "crf", f->crf, 0);
     av_dict_set(&opts, "x264-params", "scenecut=0", 0);
     int ret = avcodec_open2(s->enc, codec, &opts);
     av_dict_free(&opts);
@@ -77,9 +98,9 @@ static int open_h264(render *r, out_file *f, const char *crf)
     return 0;
 }
 
-static int open_audio(render *r, out_file *f, enum AVCodecID id, enum AVSampleFormat fmt, int64_t bit_rate)
+static int open_audio(render *r, const out_file *f, out_stream *s, enum AVCodecID id, enum AVSampleFormat fmt,
+                      int64_t bit_rate)
 {
-    out_stream *s = &f->audio;
     const AVCodec *codec = avcodec_find_encoder(id);
     if (!codec)
         return render_fail(r, 0, "no %s encoder", avcodec_get_name(id));
@@ -90,42 +111,61 @@ static int open_audio(render *r, out_file *f, enum AVCodecID id, enum AVSampleFo
     av_channel_layout_default(&s->enc->ch_layout, 2);
     s->enc->bit_rate = bit_rate;
     s->enc->time_base = (AVRational){ 1, SAMPLE_RATE };
-    if (f->fc->oformat->flags & AVFMT_GLOBALHEADER)
+    if (s->fc->oformat->flags & AVFMT_GLOBALHEADER)
         s->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     int ret = avcodec_open2(s->enc, codec, NULL);
     if (ret < 0)
         return render_fail(r, ret, "%s encoder", avcodec_get_name(id));
+    s->initial_padding = s->enc->initial_padding; /* NUT keeps neither: the join needs them */
+    s->frame_size = s->enc->frame_size;
     if (s->enc->frame_size > 0)
         av_buffersink_set_frame_size(s->sink, (unsigned)s->enc->frame_size);
     return add_stream(r, f, s);
 }
 
-static int write_header(render *r, out_file *f, bool faststart)
+/* Writes the last packets and the trailer, and frees the encoder and the container. */
+static int close_stream(render *r, const out_file *f, out_stream *s, bool flush);
+
+static int start_segment(render *r, out_file *f)
 {
-    AVDictionary *opts = NULL;
-    if (faststart)
-        av_dict_set(&opts, "movflags", "+faststart", 0);
-    int ret = avformat_write_header(f->fc, &opts);
-    av_dict_free(&opts);
-    if (ret < 0)
-        return render_fail(r, ret, "%s: header", f->name);
-    f->header_written = true;
-    return 0;
+    char path[4500];
+    render_spool_path(r, f, f->segments, path, sizeof path);
+    if (open_container(r, &f->video, "nut", path) < 0 || open_h264(r, f, &f->video) < 0)
+        return -1;
+    return write_header(r, f, &f->video);
+}
+
+static int next_segment(render *r, out_file *f)
+{
+    if (close_stream(r, f, &f->video, true) < 0)
+        return -1;
+    f->segments++;
+    return start_segment(r, f);
 }
 
 static int open_mp4(render *r, out_file *f, const char *file_name, const char *crf)
 {
-    if (open_file(r, f, "mp4", file_name) < 0 || open_h264(r, f, crf) < 0 ||
-        open_audio(r, f, AV_CODEC_ID_AAC, AV_SAMPLE_FMT_FLTP, AAC_BIT_RATE) < 0)
+    char path[4500];
+    snprintf(f->name, sizeof f->name, "%s", file_name);
+    f->crf = crf;
+    if (start_segment(r, f) < 0)
         return -1;
-    return write_header(r, f, true);
+    render_spool_path(r, f, -1, path, sizeof path);
+    if (open_container(r, &f->audio, "nut", path) < 0 ||
+        open_audio(r, f, &f->audio, AV_CODEC_ID_AAC, AV_SAMPLE_FMT_FLTP, AAC_BIT_RATE) < 0)
+        return -1;
+    return write_header(r, f, &f->audio);
 }
 
 static int open_wav(render *r, out_file *f, const char *file_name)
 {
-    if (open_file(r, f, "wav", file_name) < 0 || open_audio(r, f, AV_CODEC_ID_PCM_S16LE, AV_SAMPLE_FMT_S16, 0) < 0)
+    char path[4500];
+    snprintf(f->name, sizeof f->name, "%s", file_name);
+    snprintf(path, sizeof path, "%s/%s", r->req->out_dir, file_name);
+    if (open_container(r, &f->audio, "wav", path) < 0 ||
+        open_audio(r, f, &f->audio, AV_CODEC_ID_PCM_S16LE, AV_SAMPLE_FMT_S16, 0) < 0)
         return -1;
-    return write_header(r, f, false);
+    return write_header(r, f, &f->audio);
 }
 
 int render_outputs_open(render *r)
@@ -150,7 +190,7 @@ int render_outputs_open(render *r)
 /* ---- writing -------------------------------------------------------------------------------- */
 
 /* Sends frame (NULL: flush) and writes every packet out. */
-static int encode(render *r, out_file *f, out_stream *s, AVFrame *frame)
+static int encode(render *r, const out_file *f, out_stream *s, AVFrame *frame)
 {
     int ret = avcodec_send_frame(s->enc, frame);
     if (ret < 0)
@@ -163,10 +203,32 @@ static int encode(render *r, out_file *f, out_stream *s, AVFrame *frame)
             return render_fail(r, ret, "%s: encoding", f->name);
         r->opkt->stream_index = s->st->index;
         av_packet_rescale_ts(r->opkt, s->enc->time_base, s->st->time_base);
-        ret = av_interleaved_write_frame(f->fc, r->opkt); /* takes the reference */
+        ret = av_interleaved_write_frame(s->fc, r->opkt); /* takes the reference */
         if (ret < 0)
             return render_fail(r, ret, "%s: writing", f->name);
     }
+}
+
+static int close_stream(render *r, const out_file *f, out_stream *s, bool flush)
+{
+    int ret = 0;
+    if (flush && s->enc && s->fc)
+        ret = encode(r, f, s, NULL);
+    if (s->fc) {
+        if (s->header_written) {
+            int trailer = av_write_trailer(s->fc); /* a file closed properly even when the render failed */
+            if (trailer < 0 && ret == 0 && flush)
+                ret = render_fail(r, trailer, "%s: trailer", f->name);
+        }
+        if (s->fc->pb)
+            avio_closep(&s->fc->pb);
+        avformat_free_context(s->fc);
+        s->fc = NULL;
+    }
+    avcodec_free_context(&s->enc);
+    s->st = NULL;
+    s->header_written = false;
+    return ret;
 }
 
 static int report_frames(render *r)
@@ -177,6 +239,20 @@ static int report_frames(render *r)
     int64_t total = r->total_frames > 0 ? r->total_frames : 1;
     int pct = 5 + (int)(r->final.video.next_pts * 90 / total);
     return render_report(r, pct > 95 ? 95 : pct, "encoding") ? 0 : -1;
+}
+
+/* The filtered frame r->filt, stamped with its place, into s's encoder. */
+static int write_frame(render *r, out_file *f, out_stream *s, bool video)
+{
+    bool spooled = f->crf != NULL; /* an MP4's part */
+    if (video && s->next_pts > 0 && s->next_pts % SEGMENT_FRAMES == 0 && next_segment(r, f) < 0)
+        return -1;
+    int64_t lead = spooled ? SPOOL_LEAD_S * (video ? FPS : SAMPLE_RATE) : 0;
+    r->filt->pts = s->next_pts + lead;
+    if (video)
+        r->filt->pict_type = AV_PICTURE_TYPE_NONE;
+    s->next_pts += video ? 1 : r->filt->nb_samples;
+    return encode(r, f, s, r->filt);
 }
 
 /* Everything s's sink has now. Frames pulled, or -1. */
@@ -193,11 +269,7 @@ static int64_t drain_stream(render *r, out_file *f, out_stream *s, bool video)
         }
         if (ret < 0)
             return render_fail(r, ret, "%s: filters", f->name);
-        r->filt->pts = s->next_pts;
-        if (video)
-            r->filt->pict_type = AV_PICTURE_TYPE_NONE;
-        s->next_pts += video ? 1 : r->filt->nb_samples;
-        ret = encode(r, f, s, r->filt);
+        ret = write_frame(r, f, s, video);
         av_frame_unref(r->filt);
         if (ret < 0 || (f == &r->final && video && report_frames(r) < 0))
             return -1;
@@ -208,10 +280,8 @@ static int64_t drain_stream(render *r, out_file *f, out_stream *s, bool video)
 
 static int64_t drain_file(render *r, out_file *f)
 {
-    if (!f->fc)
-        return 0;
     int64_t v = f->video.enc ? drain_stream(r, f, &f->video, true) : 0;
-    int64_t a = v >= 0 ? drain_stream(r, f, &f->audio, false) : -1;
+    int64_t a = v >= 0 && f->audio.enc ? drain_stream(r, f, &f->audio, false) : 0;
     return v < 0 || a < 0 ? -1 : v + a;
 }
 
@@ -229,7 +299,7 @@ int64_t render_outputs_drain(render *r)
 
 static bool file_done(const out_file *f)
 {
-    return !f->fc || ((!f->video.enc || f->video.eof) && (!f->audio.enc || f->audio.eof));
+    return (!f->video.enc || f->video.eof) && (!f->audio.enc || f->audio.eof);
 }
 
 bool render_outputs_done(const render *r)
@@ -242,17 +312,28 @@ bool render_outputs_done(const render *r)
 
 /* ---- finishing ------------------------------------------------------------------------------ */
 
+static void remove_spool(render *r, const out_file *f)
+{
+    char path[4500];
+    for (int k = -1; f->crf && k <= f->segments; k++) {
+        render_spool_path(r, f, k, path, sizeof path);
+        remove(path);
+    }
+}
+
 static int finish_file(render *r, out_file *f)
 {
-    if (!f->fc)
+    if (!f->audio.fc)
         return 0;
-    if ((f->video.enc && encode(r, f, &f->video, NULL) < 0) || (f->audio.enc && encode(r, f, &f->audio, NULL) < 0))
+    bool mp4 = f->video.fc != NULL;
+    if (close_stream(r, f, &f->video, true) < 0 || close_stream(r, f, &f->audio, true) < 0)
         return -1;
-    int ret = av_write_trailer(f->fc);
-    f->header_written = false;
-    if (ret < 0)
-        return render_fail(r, ret, "%s: trailer", f->name);
-    return 0;
+    if (!mp4)
+        return 0;
+    f->segments++;
+    int ret = render_join(r, f);
+    remove_spool(r, f);
+    return ret;
 }
 
 int render_outputs_finish(render *r)
@@ -265,25 +346,19 @@ int render_outputs_finish(render *r)
     return 0;
 }
 
-static void close_file(out_file *f)
+static void close_file(render *r, out_file *f)
 {
-    if (f->fc) {
-        if (f->header_written)
-            av_write_trailer(f->fc); /* a file closed properly even when the render failed */
-        if (f->fc->pb)
-            avio_closep(&f->fc->pb);
-        avformat_free_context(f->fc);
-    }
-    avcodec_free_context(&f->video.enc);
-    avcodec_free_context(&f->audio.enc);
+    close_stream(r, f, &f->video, false);
+    close_stream(r, f, &f->audio, false);
+    remove_spool(r, f);
     memset(f, 0, sizeof *f);
 }
 
 void render_outputs_close(render *r)
 {
-    close_file(&r->final);
+    close_file(r, &r->final);
     for (int i = 0; r->tracks && i < r->n; i++) {
-        close_file(&r->tracks[i].wav);
-        close_file(&r->tracks[i].mp4);
+        close_file(r, &r->tracks[i].wav);
+        close_file(r, &r->tracks[i].mp4);
     }
 }

@@ -505,6 +505,15 @@ static double loudness(const char *file) { return loudness_peak(file, -1.0); }
 
 /* ---- the tests --------------------------------------------------------------------------- */
 
+/* Of the parts the MP4s are joined from (render_output.c) and the name cards, nothing is
+ * left in out: the render's own files have no dot. */
+static void assert_no_spool_left(const char *out)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | grep '^[.]'", out);
+    assert_int_not_equal(system(cmd), 0);
+}
+
 static void test_two_tracks(void **state)
 {
     (void)state;
@@ -572,6 +581,7 @@ static void test_two_tracks(void **state)
     assert_own_video(out, A.id, 4.0, IS_RED);
     assert_own_video(out, B.id, 0.5, IS_BLACK);
     assert_own_video(out, B.id, 4.0, IS_BLUE);
+    assert_no_spool_left(out);
 }
 
 /* A grid of three (two on top, one centred below): A started 1 s before the take
@@ -900,6 +910,7 @@ static void test_cancelled(void **state)
     assert_int_equal(render_into(out, both, 2, &log, err, sizeof err), -1);
     assert_string_equal(err, "cancelled");
     assert_int_equal(log.calls, 3);
+    assert_no_spool_left(out);
 }
 
 static void test_bad_request(void **state)
