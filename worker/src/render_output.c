@@ -1,19 +1,22 @@
 /* Pass 2's files: final.mp4 (H.264 + AAC, faststart) and, per participant, <id>.mp4 (its
  * own picture and sound on the take's timeline, for an editor) and <id>.wav (48 kHz).
  *
- * An MP4 is written in parts and joined at the end without re-encoding (render_join.c):
- * its video in segments of SEGMENT_FRAMES, each by an encoder of its own into a file of its
- * own (.<name>.seg-NNNNN.nut), its audio once for the whole take (.<name>.audio.nut). That
- * is the shape a render needs to run while the take is still being recorded: the segments of
- * what has been recorded can be made as the chunks come in, and what is left when the host
- * stops is the last segment, the audio (normalised over the whole take) and the join.
+ * An MP4 is written in parts and joined at the end without re-encoding (render_join.c): its
+ * video in segments of SEGMENT_FRAMES, each in a spool file of its own
+ * (.<name>.seg-NNNNN.nut), its audio once for the whole take (.<name>.audio.nut). Every
+ * segment starts with an IDR frame (closed GOPs of 2 s, no scene cuts), so it decodes on its
+ * own and any encoder with the same settings could have made it: that is the shape a render
+ * needs to run while the take is still being recorded, or to go on from its last whole
+ * segment. Here one encoder makes them all and the files are cut at those keyframes; a
+ * new encoder per segment costs about 10 % more CPU (x264's start and flush every 10 s).
+ * What is left when the host stops is the last segment, the audio (normalised over the
+ * whole take) and the join.
  *
  * The sinks' streams are contiguous by construction (colour sources, apad and the trims),
  * so the encoders get counted timestamps (frame or sample numbers), immune to whatever
  * damaged input did to the filters' ones. In the spooled parts they run SPOOL_LEAD_S ahead:
  * NUT keeps timestamps exactly, but not negative ones, and an encoder's first ones are
- * (B-frames' reordering, AAC's priming). A keyframe every 2 s, and every segment starts
- * with one. */
+ * (B-frames' reordering, AAC's priming). */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +27,7 @@
 #include "render_internal.h"
 
 #define GOP_FRAMES (2 * FPS)
+_Static_assert(SEGMENT_FRAMES % GOP_FRAMES == 0, "a segment starts with a keyframe");
 #define FINAL_CRF "23"
 #define OWN_CRF "20" /* an editor's source: a little better than the mix */
 #define AAC_BIT_RATE 128000
@@ -92,9 +96,6 @@ static int open_h264(render *r, const out_file *f, out_stream *s)
     av_dict_free(&opts);
     if (ret < 0)
         return render_fail(r, ret, "libx264");
-    if (add_stream(r, f, s) < 0)
-        return -1;
-    s->st->avg_frame_rate = s->enc->framerate;
     return 0;
 }
 
@@ -123,21 +124,29 @@ static int open_audio(render *r, const out_file *f, out_stream *s, enum AVCodecI
     return add_stream(r, f, s);
 }
 
-/* Writes the last packets and the trailer, and frees the encoder and the container. */
-static int close_stream(render *r, const out_file *f, out_stream *s, bool flush);
+/* Writes the last packets (flush) and the trailer, and frees the container. */
+static int close_container(render *r, out_file *f, out_stream *s, bool flush);
 
+/* A new spool file for the video's next segment; the encoder goes on into it. */
 static int start_segment(render *r, out_file *f)
 {
     char path[4500];
     render_spool_path(r, f, f->segments, path, sizeof path);
-    if (open_container(r, &f->video, "nut", path) < 0 || open_h264(r, f, &f->video) < 0)
+    if (open_container(r, &f->video, "nut", path) < 0 || add_stream(r, f, &f->video) < 0)
         return -1;
+    f->video.st->avg_frame_rate = f->video.enc->framerate;
     return write_header(r, f, &f->video);
 }
 
-static int next_segment(render *r, out_file *f)
+/* A keyframe at a segment's start (GOP_FRAMES divides SEGMENT_FRAMES, and every GOP is
+ * closed and starts with an IDR frame) begins the next spool file: every packet before it in
+ * decoding order belongs to the segments before. */
+static int cut_segment(render *r, out_file *f, const AVPacket *pkt)
 {
-    if (close_stream(r, f, &f->video, true) < 0)
+    int64_t frame = pkt->pts - SPOOL_LEAD_S * FPS; /* the encoder's time base counts frames */
+    if (!(pkt->flags & AV_PKT_FLAG_KEY) || frame <= 0 || frame % SEGMENT_FRAMES != 0)
+        return 0;
+    if (close_container(r, f, &f->video, false) < 0)
         return -1;
     f->segments++;
     return start_segment(r, f);
@@ -148,7 +157,7 @@ static int open_mp4(render *r, out_file *f, const char *file_name, const char *c
     char path[4500];
     snprintf(f->name, sizeof f->name, "%s", file_name);
     f->crf = crf;
-    if (start_segment(r, f) < 0)
+    if (open_h264(r, f, &f->video) < 0 || start_segment(r, f) < 0)
         return -1;
     render_spool_path(r, f, -1, path, sizeof path);
     if (open_container(r, &f->audio, "nut", path) < 0 ||
@@ -190,7 +199,7 @@ int render_outputs_open(render *r)
 /* ---- writing -------------------------------------------------------------------------------- */
 
 /* Sends frame (NULL: flush) and writes every packet out. */
-static int encode(render *r, const out_file *f, out_stream *s, AVFrame *frame)
+static int encode(render *r, out_file *f, out_stream *s, AVFrame *frame)
 {
     int ret = avcodec_send_frame(s->enc, frame);
     if (ret < 0)
@@ -201,6 +210,10 @@ static int encode(render *r, const out_file *f, out_stream *s, AVFrame *frame)
             return 0;
         if (ret < 0)
             return render_fail(r, ret, "%s: encoding", f->name);
+        if (s == &f->video && f->crf && cut_segment(r, f, r->opkt) < 0) {
+            av_packet_unref(r->opkt);
+            return -1;
+        }
         r->opkt->stream_index = s->st->index;
         av_packet_rescale_ts(r->opkt, s->enc->time_base, s->st->time_base);
         ret = av_interleaved_write_frame(s->fc, r->opkt); /* takes the reference */
@@ -209,7 +222,7 @@ static int encode(render *r, const out_file *f, out_stream *s, AVFrame *frame)
     }
 }
 
-static int close_stream(render *r, const out_file *f, out_stream *s, bool flush)
+static int close_container(render *r, out_file *f, out_stream *s, bool flush)
 {
     int ret = 0;
     if (flush && s->enc && s->fc)
@@ -217,7 +230,7 @@ static int close_stream(render *r, const out_file *f, out_stream *s, bool flush)
     if (s->fc) {
         if (s->header_written) {
             int trailer = av_write_trailer(s->fc); /* a file closed properly even when the render failed */
-            if (trailer < 0 && ret == 0 && flush)
+            if (trailer < 0 && ret == 0)
                 ret = render_fail(r, trailer, "%s: trailer", f->name);
         }
         if (s->fc->pb)
@@ -225,9 +238,15 @@ static int close_stream(render *r, const out_file *f, out_stream *s, bool flush)
         avformat_free_context(s->fc);
         s->fc = NULL;
     }
-    avcodec_free_context(&s->enc);
     s->st = NULL;
     s->header_written = false;
+    return ret;
+}
+
+static int close_stream(render *r, out_file *f, out_stream *s, bool flush)
+{
+    int ret = close_container(r, f, s, flush);
+    avcodec_free_context(&s->enc);
     return ret;
 }
 
@@ -245,8 +264,6 @@ static int report_frames(render *r)
 static int write_frame(render *r, out_file *f, out_stream *s, bool video)
 {
     bool spooled = f->crf != NULL; /* an MP4's part */
-    if (video && s->next_pts > 0 && s->next_pts % SEGMENT_FRAMES == 0 && next_segment(r, f) < 0)
-        return -1;
     int64_t lead = spooled ? SPOOL_LEAD_S * (video ? FPS : SAMPLE_RATE) : 0;
     r->filt->pts = s->next_pts + lead;
     if (video)

@@ -199,9 +199,10 @@ static void log_summary(render *r)
         errors += r->tracks[i].errors;
         missing += r->tracks[i].missing_before + (r->tracks[i].cs ? chunk_stream_missing(r->tracks[i].cs) : 0);
     }
-    log_info("render: %d tracks, %s layout, %" PRId64 " ms, %" PRId64 " frames, %" PRId64
+    log_info("render: %d tracks, %s layout, %" PRId64 " ms, %" PRId64 " frames in %d segments, %" PRId64
              " chunks missing, %" PRId64 " decode errors skipped",
-             r->n, layout_name(r->layout), r->duration_ms, r->final.video.next_pts, missing, errors);
+             r->n, layout_name(r->layout), r->duration_ms, r->final.video.next_pts, r->final.segments, missing,
+             errors);
 }
 
 static int render_pass2(render *r)
