@@ -112,6 +112,16 @@ describe('studio', { timeout: 180_000 }, () => {
         assert.equal(await p.page.getByLabel('Camera', { exact: true }).count(), 1);
         assert.equal(await p.page.getByLabel('Microphone', { exact: true }).count(), 1);
       }
+      // The host records in 1080p with the browser's audio processing off.
+      const preview = 'video[aria-label="Your camera preview"]';
+      await host.page.getByLabel('Recording quality').selectOption('1080p');
+      await host.page.getByLabel('Clean up my microphone').uncheck();
+      await host.page.waitForFunction((sel) => document.querySelector(sel)?.videoHeight === 1080, preview);
+      const mic = await host.page.waitForFunction((sel) => {
+        const settings = document.querySelector(sel)?.srcObject?.getAudioTracks()[0]?.getSettings();
+        return settings?.echoCancellation === false && settings;
+      }, preview);
+      assert.equal((await mic.jsonValue()).noiseSuppression, false);
       await host.page.screenshot({ path: path.join(shots, 'greenroom-1280x800.png') });
       await guest.page.screenshot({ path: path.join(shots, 'greenroom-390x844.png') });
 
@@ -121,6 +131,7 @@ describe('studio', { timeout: 180_000 }, () => {
       const atHost = await waitForLiveVideo(host.page, 'Grace Guest');
       const atGuest = await waitForLiveVideo(guest.page, 'Ada Host');
       assert.ok(atHost.width > 0 && atGuest.width > 0);
+      assert.ok(atGuest.height <= 720, `the call sends the host's 1080p camera at most 720p tall (${atGuest.height})`);
       inCall = true;
     }));
 

@@ -1,7 +1,9 @@
-// A whole take as users make it: a host and a guest in the studio (two Chromium contexts with
-// fake cameras and microphones), the host records about 25 seconds, the guest's network drops
-// for 15 seconds in the middle, the host stops; every chunk of both arrives, the embedded render
-// worker makes final.mp4, and final.mp4 lasts the take with both participants' tiles in it.
+// A whole take as users make it: a host signs up, creates a session and enters the studio; a
+// guest opens the invite link in a browser of its own (two Chromium contexts with fake cameras
+// and microphones); they see each other, the host records about 25 seconds, the guest's network
+// drops for 15 seconds in the middle, the host stops; each is told when it is safe to leave,
+// every chunk of both arrives, the embedded render worker makes final.mp4, and final.mp4 lasts
+// the take with both participants' tiles in it.
 //
 //   npm run build && npm run e2e
 import assert from 'node:assert/strict';
@@ -13,8 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { waitFor } from '../../server/tests/http/lib/server.mjs';
-import { launchBrowser, startAppServer, VIEWPORTS } from './lib/app.mjs';
-import { createSession, join, openStudio, waitForLiveVideo, waitForTimerAtLeast } from './lib/studio.mjs';
+import { launchBrowser, startAppServer } from './lib/app.mjs';
+import { guestJoinsFromLink, hostSignsUpAndCreatesSession, join, waitForLiveVideo, waitForTimerAtLeast } from './lib/studio.mjs';
 
 const run = promisify(execFile);
 const W = 1280;
@@ -65,20 +67,14 @@ describe('a take, recorded in the browser and rendered', { skip: !(await haveFfm
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  test('record 25 s with the guest offline for 15 s in the middle: every chunk arrives, final.mp4 has both', async () => {
-    const session = await createSession(server);
-    const { roomId } = session;
-    const host = await openStudio(browser, server, {
-      viewport: VIEWPORTS.laptop, roomId, label: 'host', storage: { 'zencast.host': JSON.stringify(session.host) },
-    });
-    const guest = await openStudio(browser, server, {
-      viewport: VIEWPORTS.laptop, roomId, label: 'guest',
-      storage: {
-        [`zencast.participant.${roomId}`]: session.guest.token,
-        [`zencast.me.${roomId}`]: JSON.stringify({ participantId: session.guest.participantId, name: session.guest.name }),
-      },
-    });
-    people.push(host, guest);
+  test('a host signs up and records 25 s with a guest from the invite link, offline for 15 s in the middle: every chunk arrives, final.mp4 has both', async () => {
+    const made = await hostSignsUpAndCreatesSession(browser, server, { name: 'Ada Host', title: 'Episode 1' });
+    const host = made.person;
+    people.push(host);
+    const invited = await guestJoinsFromLink(browser, server, { inviteUrl: made.inviteUrl, name: 'Grace Guest' });
+    const guest = invited.person;
+    const session = { roomId: made.roomId, host: made.host, guest: { participantId: invited.participantId } };
+    people.push(guest);
     try {
       await join(host.page);
       await join(guest.page);
@@ -92,6 +88,9 @@ describe('a take, recorded in the browser and rendered', { skip: !(await haveFfm
       await guest.context.setOffline(false);
       await waitForTimerAtLeast(host.page, 27);
       await host.page.getByRole('button', { name: 'Stop' }).click();
+
+      // Each is told when closing the page loses nothing.
+      for (const p of [host, guest]) await p.page.getByText('Your recording is uploaded. It is safe to leave.').waitFor({ timeout: 120_000 });
 
       // Every chunk of both arrives, the render runs by itself.
       let recording;

@@ -1,9 +1,10 @@
-// The studio's browser-test helpers: a session made through the REST API, a studio page
-// opened with the tokens the login or join page would have stored, and the conditions the
-// tests wait on.
+// The studio's browser-test helpers: a session made through the pages as users make it, or
+// through the REST API with a studio page opened with the tokens the login or join page would
+// have stored; and the conditions the tests wait on.
 import assert from 'node:assert/strict';
 
 import { registerUser, uniqueEmail } from '../../../server/tests/http/lib/server.mjs';
+import { VIEWPORTS } from './app.mjs';
 
 const TIMEOUT = 30_000;
 
@@ -24,9 +25,9 @@ export async function createSession(server) {
   };
 }
 
-/** A browser context whose localStorage holds what the login or join page would have stored. */
-export async function openStudio(browser, server, { viewport, storage, roomId, label }) {
-  const context = await browser.newContext({ viewport });
+/** A person's browser: a context of its own (its own storage), a page, and its console kept. */
+export async function openPerson(browser, server, { viewport = VIEWPORTS.laptop, storage = {}, label }) {
+  const context = await browser.newContext({ baseURL: server.url, viewport });
   await context.addInitScript((entries) => {
     for (const [key, value] of Object.entries(entries)) localStorage.setItem(key, value);
   }, storage);
@@ -35,8 +36,54 @@ export async function openStudio(browser, server, { viewport, storage, roomId, l
   const logs = [];
   page.on('console', (m) => logs.push(`[${label} ${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[${label} pageerror] ${e.message}`));
-  await page.goto(`${server.url}/studio/${roomId}`);
   return { context, page, logs };
+}
+
+/** A browser context whose localStorage holds what the login or join page would have stored. */
+export async function openStudio(browser, server, { viewport, storage, roomId, label }) {
+  const person = await openPerson(browser, server, { viewport, storage, label });
+  await person.page.goto(`${server.url}/studio/${roomId}`);
+  return person;
+}
+
+/**
+ * As a new host does it: signs up with the form, creates a session on the new-session page and
+ * enters its studio. The invite link is the one the page shows; the host's tokens are the ones
+ * the app stored (for the test's own API calls).
+ */
+export async function hostSignsUpAndCreatesSession(browser, server, { name, title }) {
+  const person = await openPerson(browser, server, { label: 'host' });
+  const { page } = person;
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(uniqueEmail('host'));
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL('**/dashboard');
+  await page.getByRole('main').getByRole('link', { name: 'New session' }).click();
+  await page.getByLabel('Session title').fill(title);
+  await page.getByRole('button', { name: 'Create session' }).click();
+  await page.getByRole('heading', { name: 'Your session is ready' }).waitFor();
+  const inviteUrl = await page.getByLabel('Invite link for your guests').inputValue();
+  const roomId = new URL(inviteUrl).pathname.split('/').at(-1);
+  await page.getByRole('link', { name: 'Enter studio' }).click();
+  await page.waitForURL(`**/studio/${roomId}`);
+  const host = JSON.parse(await page.evaluate(() => localStorage.getItem('zencast.host')));
+  assert.ok(host?.accessToken, 'the app stored the host\'s tokens');
+  return { person, roomId, inviteUrl, host };
+}
+
+/** As a guest does it: opens the invite link in a browser of its own, gives a name, joins. */
+export async function guestJoinsFromLink(browser, server, { inviteUrl, name }) {
+  const person = await openPerson(browser, server, { label: 'guest' });
+  const { page } = person;
+  await page.goto(inviteUrl);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join session' }).click();
+  const roomId = new URL(inviteUrl).pathname.split('/').at(-1);
+  await page.waitForURL(`**/studio/${roomId}`);
+  const me = JSON.parse(await page.evaluate((id) => localStorage.getItem(`zencast.me.${id}`), roomId));
+  return { person, participantId: me.participantId };
 }
 
 // ---------------------------------------------------------------------------------------------

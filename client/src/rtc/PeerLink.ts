@@ -34,6 +34,7 @@ const POLITE_FIRST_OFFER_MS = 2_000;
 // how much longer the polite side leaves it to the impolite one.
 const DISCONNECTED_GRACE_MS = 3_000;
 const POLITE_RESTART_DELAY_MS = 3_000;
+const CALL_MAX_HEIGHT = 720;
 
 export class PeerLink {
   readonly remoteId: string;
@@ -72,7 +73,7 @@ export class PeerLink {
     };
 
     const stream = options.localStream;
-    if (stream) for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
+    if (stream) for (const track of stream.getTracks()) this.addLocalTrack(track, stream);
     // Receive both kinds even when we have nothing to send (no camera, say).
     for (const kind of ['audio', 'video'] as const) {
       if (!stream?.getTracks().some((t) => t.kind === kind)) this.pc.addTransceiver(kind, { direction: 'recvonly' });
@@ -93,6 +94,19 @@ export class PeerLink {
     };
     this.pc.onconnectionstatechange = () => this.events.connectionState(this.pc.connectionState);
     this.pc.oniceconnectionstatechange = () => this.watchIce();
+  }
+
+  /**
+   * The call sends video at most CALL_MAX_HEIGHT tall: a 1080p camera opened for the local
+   * recording reaches the others scaled down, which keeps the mesh's uplink in bounds.
+   */
+  private addLocalTrack(track: MediaStreamTrack, stream: MediaStream): void {
+    const height = track.kind === 'video' ? (track.getSettings().height ?? 0) : 0;
+    if (height <= CALL_MAX_HEIGHT) {
+      this.pc.addTrack(track, stream);
+      return;
+    }
+    this.pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream], sendEncodings: [{ scaleResolutionDownBy: height / CALL_MAX_HEIGHT }] });
   }
 
   get connectionState(): RTCPeerConnectionState {

@@ -5,7 +5,7 @@ import { useParams } from 'react-router-dom';
 
 import { EndedScreen } from './EndedScreen';
 import { GreenRoom } from './greenroom/GreenRoom';
-import { useLocalMedia, type DeviceChoice } from './greenroom/useLocalMedia';
+import { DEFAULT_CHOICE, useLocalMedia, type DeviceChoice } from './greenroom/useLocalMedia';
 import { resolveIdentity, type StudioIdentity } from './identity';
 import { NoAccess } from './NoAccess';
 import { Room } from './room/Room';
@@ -23,7 +23,7 @@ export function StudioPage() {
 
 function Studio({ roomId, identity }: { roomId: string; identity: StudioIdentity }) {
   const dispatch = useDispatch();
-  const [choice, setChoice] = useState<DeviceChoice>({ cameraId: null, microphoneId: null });
+  const [choice, setChoice] = useState<DeviceChoice>(DEFAULT_CHOICE);
   const media = useLocalMedia(choice);
   const name = useDisplayName(identity);
   const [session, setSession] = useState<StudioSession | null>(null);
@@ -44,10 +44,11 @@ function Studio({ roomId, identity }: { roomId: string; identity: StudioIdentity
       name={name}
       role={identity.kind}
       media={media}
+      choice={choice}
       onChoose={(c) => setChoice((old) => ({ ...old, ...c }))}
       onJoin={() => {
         if (!media.stream) return;
-        const s = new StudioSession(roomId, identity, media.stream, dispatch);
+        const s = new StudioSession(roomId, identity, media.stream, dispatch, choice.resolution);
         s.start();
         setSession(s);
       }}

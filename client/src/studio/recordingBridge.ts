@@ -7,6 +7,7 @@
 // socket's pongs (both clocks read the same monotonic local time).
 
 import { serverClock } from '../recording/clock';
+import type { Resolution } from '../recording/mediaSettings';
 import { getRecordingSession, RecordingError } from '../recording/session';
 import type { Auth } from '../services/api';
 import { onPong } from '../services/socket';
@@ -21,6 +22,8 @@ export interface RecordingStart {
   serverNow: () => number;
   /** The local camera and microphone, as sent to the call. */
   stream: MediaStream;
+  /** What the stream was opened at: sets the recorder's bitrate. */
+  resolution?: Resolution;
   /** The token for the /api/uploads/* routes: the host's access token or this room's participant token. */
   auth: Auth;
 }
@@ -36,6 +39,10 @@ export interface UploadProgress {
   recorded: number;
   /** Chunks of those uploaded and confirmed; never more than recorded. */
   uploaded: number;
+  /** Nothing is lost by closing the page now: every chunk confirmed, every take completed. */
+  safeToLeave: boolean;
+  /** Chunks that failed for good for now (they stay in browser storage and are retried later). */
+  failed: number;
 }
 
 /**
@@ -52,7 +59,7 @@ export function onRecordingStarted(start: RecordingStart): void {
     takeId: start.takeId,
     startAt: start.startAtServerMs,
   };
-  recording.start(take, { stream: start.stream }).catch((error: unknown) => {
+  recording.start(take, { stream: start.stream, capture: { resolution: start.resolution ?? '720p' } }).catch((error: unknown) => {
     // After a reload mid-take this resumes the same take (src/recording/takeResume.ts); a
     // RecordingError is shown to the participant by the recording slice.
     if (!(error instanceof RecordingError)) console.error('recording failed to start', error);
@@ -89,7 +96,12 @@ function connectRecorder() {
   if (!connected) {
     connected = true;
     onPong((_sent, _server, receivedAt, pong) => serverClock.onPong(pong, receivedAt));
-    recording.onUploadStatus(({ recorded, uploaded }) => publishUploadProgress({ recorded, uploaded }));
+    let latest: UploadProgress = { recorded: 0, uploaded: 0, safeToLeave: recording.safeToLeave(), failed: 0 };
+    recording.onUploadStatus(({ recorded, uploaded }) => publishUploadProgress((latest = { ...latest, recorded, uploaded })));
+    recording.subscribe(({ safeToLeave, failedChunks }) => {
+      if (safeToLeave === latest.safeToLeave && failedChunks === latest.failed) return;
+      publishUploadProgress((latest = { ...latest, safeToLeave, failed: failedChunks }));
+    });
   }
   return recording;
 }

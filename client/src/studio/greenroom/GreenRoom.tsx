@@ -7,12 +7,14 @@ import { DeviceSelect } from './DeviceSelect';
 import { LevelMeter } from './LevelMeter';
 import { ReadinessWarnings } from './ReadinessWarnings';
 import { RecordingFormatNote } from './RecordingFormatNote';
+import { RecordingOptions } from './RecordingOptions';
 import { useMediaDevices } from './useMediaDevices';
 
 interface Props {
   name: string | null;
   role: 'host' | 'guest';
   media: LocalMedia;
+  choice: DeviceChoice;
   onChoose: (choice: Partial<DeviceChoice>) => void;
   onJoin: () => void;
 }
@@ -21,7 +23,7 @@ function deviceIdOf(track: MediaStreamTrack | undefined): string | null {
   return track?.getSettings().deviceId ?? null;
 }
 
-export function GreenRoom({ name, role, media, onChoose, onJoin }: Props) {
+export function GreenRoom({ name, role, media, choice, onChoose, onJoin }: Props) {
   const { stream, error, loading } = media;
   const { cameras, microphones } = useMediaDevices(!!stream);
   const videoTrack = stream?.getVideoTracks()[0];
@@ -47,6 +49,7 @@ export function GreenRoom({ name, role, media, onChoose, onJoin }: Props) {
             disabled={loading}
           />
           <LevelMeter stream={stream} />
+          <RecordingOptions resolution={choice.resolution} audioProcessing={choice.audioProcessing} onChange={onChoose} disabled={loading} />
           <ReadinessWarnings mediaError={error} />
           <RecordingFormatNote />
           <div className="mt-auto flex flex-col gap-3 border-t border-zinc-800 pt-4">

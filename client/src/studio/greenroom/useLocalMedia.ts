@@ -2,10 +2,18 @@
 // (and stops the old one). With no camera, or no permission for it, falls back to audio only.
 import { useEffect, useState } from 'react';
 
+import { buildMediaConstraints, type Resolution } from '../../recording/mediaSettings';
+
 export interface DeviceChoice {
   cameraId: string | null;
   microphoneId: string | null;
+  /** What the local recording is made at (the call sends at most 720p). */
+  resolution: Resolution;
+  /** Echo cancellation, noise suppression and automatic gain. */
+  audioProcessing: boolean;
 }
+
+export const DEFAULT_CHOICE: DeviceChoice = { cameraId: null, microphoneId: null, resolution: '720p', audioProcessing: true };
 
 export interface LocalMedia {
   stream: MediaStream | null;
@@ -13,16 +21,13 @@ export interface LocalMedia {
   loading: boolean;
 }
 
-function constraints({ cameraId, microphoneId }: DeviceChoice): MediaStreamConstraints {
-  return {
-    audio: { deviceId: microphoneId ? { exact: microphoneId } : undefined, echoCancellation: true, noiseSuppression: true },
-    video: {
-      deviceId: cameraId ? { exact: cameraId } : undefined,
-      width: { ideal: 1280 },
-      height: { ideal: 720 },
-      frameRate: { ideal: 30 },
-    },
-  };
+function constraints({ cameraId, microphoneId, resolution, audioProcessing }: DeviceChoice): MediaStreamConstraints {
+  return buildMediaConstraints({
+    resolution,
+    audioProcessing,
+    ...(cameraId ? { videoDeviceId: cameraId } : {}),
+    ...(microphoneId ? { audioDeviceId: microphoneId } : {}),
+  });
 }
 
 function describe(err: unknown): string {
@@ -53,13 +58,13 @@ export function stopStream(stream: MediaStream | null): void {
 
 export function useLocalMedia(choice: DeviceChoice): LocalMedia {
   const [media, setMedia] = useState<LocalMedia>({ stream: null, error: null, loading: true });
-  const { cameraId, microphoneId } = choice;
+  const { cameraId, microphoneId, resolution, audioProcessing } = choice;
 
   useEffect(() => {
     let cancelled = false;
     let acquired: MediaStream | null = null;
     setMedia((m) => ({ ...m, loading: true }));
-    void open({ cameraId, microphoneId }).then(({ stream, error }) => {
+    void open({ cameraId, microphoneId, resolution, audioProcessing }).then(({ stream, error }) => {
       if (cancelled) return stopStream(stream);
       acquired = stream;
       setMedia({ stream, error, loading: false });
@@ -68,7 +73,7 @@ export function useLocalMedia(choice: DeviceChoice): LocalMedia {
       cancelled = true;
       stopStream(acquired);
     };
-  }, [cameraId, microphoneId]);
+  }, [cameraId, microphoneId, resolution, audioProcessing]);
 
   return media;
 }

@@ -5,6 +5,7 @@ import { ChatPanel } from './ChatPanel';
 import { ConnectionBanner } from './ConnectionBanner';
 import { ControlBar } from './ControlBar';
 import { CountdownOverlay } from './CountdownOverlay';
+import { LeaveSafetyBanner } from './LeaveSafetyBanner';
 import { Notices } from './Notices';
 import { RecordingStatus } from './RecordingStatus';
 import { TileGrid } from './TileGrid';
@@ -21,6 +22,7 @@ export function Room({ selfName }: { selfName: string }) {
         <RecordingStatus />
       </header>
       <ConnectionBanner />
+      <LeaveSafetyBanner />
       <div className="flex min-h-0 flex-1">
         <main className="flex min-w-0 flex-1 flex-col overflow-y-auto p-3 sm:p-4">
           <TileGrid selfName={selfName} />

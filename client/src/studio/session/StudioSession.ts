@@ -6,6 +6,7 @@ import type { Dispatch } from '@reduxjs/toolkit';
 import { Mesh } from '../../rtc/Mesh';
 import { mediaStateOf, type MediaState } from '../../rtc/mediaState';
 import { RoomSocket, SocketError, localNow, onPong, type ErrorCode, type JoinedMessage } from '../../services/socket';
+import type { Resolution } from '../../recording/mediaSettings';
 import type { StudioIdentity } from '../identity';
 import { LOCAL_STREAM, streamRegistry } from '../media/streamRegistry';
 import * as recordingBridge from '../recordingBridge';
@@ -35,6 +36,7 @@ export class StudioSession {
     private readonly identity: StudioIdentity,
     private readonly localStream: MediaStream,
     private readonly dispatch: Dispatch,
+    private readonly resolution: Resolution = '720p',
   ) {
     this.socket = new RoomSocket({ roomId, token: identity.token, refreshToken: identity.refreshToken });
     this.mesh = new Mesh('', localStream, {
@@ -178,6 +180,7 @@ export class StudioSession {
       startAtServerMs: startAt,
       serverNow: this.serverNow,
       stream: this.localStream,
+      resolution: this.resolution,
       auth: this.identity.auth,
     });
   }

@@ -4,10 +4,18 @@ import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
 
 import type { UploadStatus } from '../../services/socket';
 
+export interface LocalUploads {
+  recorded: number;
+  uploaded: number;
+  /** Nothing is lost by closing the page now. */
+  safeToLeave: boolean;
+  failed: number;
+}
+
 export interface UploadsState {
   byParticipant: Record<string, UploadStatus>;
   /** Our own, from the local recorder; null until it reports. */
-  local: { recorded: number; uploaded: number } | null;
+  local: LocalUploads | null;
 }
 
 const initialState: UploadsState = { byParticipant: {}, local: null };
@@ -26,7 +34,7 @@ export const uploadsSlice = createSlice({
       const { participantId, recorded, uploaded, updatedAt } = action.payload;
       state.byParticipant[participantId] = { recorded, uploaded, updatedAt };
     },
-    localProgress(state, action: PayloadAction<{ recorded: number; uploaded: number }>) {
+    localProgress(state, action: PayloadAction<LocalUploads>) {
       state.local = action.payload;
     },
   },
