@@ -92,7 +92,23 @@ describe('studio', { timeout: 180_000 }, () => {
         roomId,
         label: 'host',
         storage: { 'zencast.host': JSON.stringify(session.host) },
+        inspectPeers: true,
       });
+      // The host records in 1080p with the browser's audio processing off (before the guest opens
+      // the camera: the contexts share the one fake camera, at the size its first user asked).
+      const preview = 'video[aria-label="Your camera preview"]';
+      await host.page.getByLabel('Recording quality').selectOption('1080p');
+      await host.page.getByLabel('Clean up my microphone').uncheck();
+      await host.page.waitForFunction((sel) => document.querySelector(sel)?.videoHeight === 1080, preview);
+      // What the microphone was opened with (what it reports can differ when another context of
+      // this browser has the same fake device open).
+      const mic = await host.page.waitForFunction((sel) => {
+        const asked = document.querySelector(sel)?.srcObject?.getAudioTracks()[0]?.getConstraints();
+        return asked?.echoCancellation === false && asked;
+      }, preview);
+      const asked = await mic.jsonValue();
+      assert.equal(asked.noiseSuppression, false);
+      assert.equal(asked.autoGainControl, false);
       guest = await openStudio(browser, server, {
         viewport: PHONE,
         roomId,
@@ -112,16 +128,6 @@ describe('studio', { timeout: 180_000 }, () => {
         assert.equal(await p.page.getByLabel('Camera', { exact: true }).count(), 1);
         assert.equal(await p.page.getByLabel('Microphone', { exact: true }).count(), 1);
       }
-      // The host records in 1080p with the browser's audio processing off.
-      const preview = 'video[aria-label="Your camera preview"]';
-      await host.page.getByLabel('Recording quality').selectOption('1080p');
-      await host.page.getByLabel('Clean up my microphone').uncheck();
-      await host.page.waitForFunction((sel) => document.querySelector(sel)?.videoHeight === 1080, preview);
-      const mic = await host.page.waitForFunction((sel) => {
-        const settings = document.querySelector(sel)?.srcObject?.getAudioTracks()[0]?.getSettings();
-        return settings?.echoCancellation === false && settings;
-      }, preview);
-      assert.equal((await mic.jsonValue()).noiseSuppression, false);
       await host.page.screenshot({ path: path.join(shots, 'greenroom-1280x800.png') });
       await guest.page.screenshot({ path: path.join(shots, 'greenroom-390x844.png') });
 
@@ -131,7 +137,10 @@ describe('studio', { timeout: 180_000 }, () => {
       const atHost = await waitForLiveVideo(host.page, 'Grace Guest');
       const atGuest = await waitForLiveVideo(guest.page, 'Ada Host');
       assert.ok(atHost.width > 0 && atGuest.width > 0);
-      assert.ok(atGuest.height <= 720, `the call sends the host's 1080p camera at most 720p tall (${atGuest.height})`);
+      // The call sends the host's 1080p camera scaled down to 720p.
+      const scales = await host.page.evaluate(() => window.peerConnections.map((pc) =>
+        pc.getSenders().find((s) => s.track?.kind === 'video')?.getParameters().encodings[0]?.scaleResolutionDownBy));
+      assert.deepEqual(scales, [1.5]);
       inCall = true;
     }));
 

@@ -39,9 +39,22 @@ export async function openPerson(browser, server, { viewport = VIEWPORTS.laptop,
   return { context, page, logs };
 }
 
+/** Keeps every RTCPeerConnection the page makes in window.peerConnections, for inspection. */
+function keepPeerConnections() {
+  const Original = window.RTCPeerConnection;
+  window.peerConnections = [];
+  window.RTCPeerConnection = class extends Original {
+    constructor(...args) {
+      super(...args);
+      window.peerConnections.push(this);
+    }
+  };
+}
+
 /** A browser context whose localStorage holds what the login or join page would have stored. */
-export async function openStudio(browser, server, { viewport, storage, roomId, label }) {
+export async function openStudio(browser, server, { viewport, storage, roomId, label, inspectPeers = false }) {
   const person = await openPerson(browser, server, { viewport, storage, label });
+  if (inspectPeers) await person.context.addInitScript(keepPeerConnections);
   await person.page.goto(`${server.url}/studio/${roomId}`);
   return person;
 }
