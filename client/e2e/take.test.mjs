@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { waitFor } from '../../server/tests/http/lib/server.mjs';
-import { launchBrowser, startAppServer } from './lib/app.mjs';
+import { launchBrowser, screenshotDir, startAppServer } from './lib/app.mjs';
 import { guestJoinsFromLink, hostSignsUpAndCreatesSession, join, waitForLiveVideo, waitForTimerAtLeast } from './lib/studio.mjs';
 
 const run = promisify(execFile);
@@ -91,6 +91,7 @@ describe('a take, recorded in the browser and rendered', { skip: !(await haveFfm
 
       // Each is told when closing the page loses nothing.
       for (const p of [host, guest]) await p.page.getByText('Your recording is uploaded. It is safe to leave.').waitFor({ timeout: 120_000 });
+      await guest.page.screenshot({ path: path.join(await screenshotDir(), 'room-after-take-1280x800.png') });
 
       // Every chunk of both arrives, the render runs by itself.
       let recording;
