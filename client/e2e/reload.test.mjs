@@ -1,38 +1,21 @@
 // A guest's page reloaded in the middle of a take: after joining again the guest records the
 // same take on (a new MediaRecorder whose chunk indexes go on from the old ones). Host and guest
-// in the studio, the host records about 25 s, the guest's page reloads at about 10 s; every
+// in the studio, the host records about 25 s, the guest's page reloads once its first chunk is
+// on the server (about 10 s in); every
 // chunk of both arrives and the take completes; the render worker makes the guest's WAV, which
 // has sound after the reload.
 //
 //   npm run build && ZENCAST_BIN=../build/zencast node --test e2e/reload.test.mjs
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 
 import { waitFor } from '../../server/tests/http/lib/server.mjs';
 import { launchBrowser, startAppServer, VIEWPORTS } from './lib/app.mjs';
+import { haveFfmpeg, recordingOf, run } from './lib/media.mjs';
 import { createSession, join, openStudio, waitForLiveVideo, waitForTimerAtLeast } from './lib/studio.mjs';
-
-const run = promisify(execFile);
-
-async function haveFfmpeg() {
-  try {
-    await run('ffmpeg', ['-version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function recordingOf(server, session) {
-  const res = await server.request('GET', `/api/recordings/${session.roomId}`, { token: session.host.accessToken });
-  assert.equal(res.status, 200, res.text);
-  return res.body.recording;
-}
 
 /** The loudest sample of [from, from + seconds) of an audio file, in dB (about -91 when silent). */
 async function maxVolumeDb(file, from, seconds) {
@@ -42,7 +25,7 @@ async function maxVolumeDb(file, from, seconds) {
   return match[1] === '-inf' ? -Infinity : Number(match[1]);
 }
 
-describe('a page reloaded during a take', { skip: !(await haveFfmpeg()) && 'ffmpeg is missing', timeout: 420_000 }, () => {
+describe('a page reloaded during a take', { skip: !(await haveFfmpeg()) && 'ffmpeg and ffprobe are missing', timeout: 420_000 }, () => {
   let server;
   let browser;
   let dir;

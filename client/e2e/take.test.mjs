@@ -7,36 +7,18 @@
 //
 //   npm run build && npm run e2e
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 
 import { waitFor } from '../../server/tests/http/lib/server.mjs';
 import { launchBrowser, screenshotDir, startAppServer } from './lib/app.mjs';
+import { haveFfmpeg, recordingOf, run } from './lib/media.mjs';
 import { guestJoinsFromLink, hostSignsUpAndCreatesSession, join, waitForLiveVideo, waitForTimerAtLeast } from './lib/studio.mjs';
 
-const run = promisify(execFile);
 const W = 1280;
 const H = 720;
-
-async function haveFfmpeg() {
-  try {
-    await run('ffprobe', ['-version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The recording as the host's dashboard sees it. */
-async function recordingOf(server, session) {
-  const res = await server.request('GET', `/api/recordings/${session.roomId}`, { token: session.host.accessToken });
-  assert.equal(res.status, 200, res.text);
-  return res.body.recording;
-}
 
 /** Mean brightness of a box of the frame (rgb24, W x H). */
 function brightness(rgb, x0, y0, size) {
@@ -48,7 +30,7 @@ function brightness(rgb, x0, y0, size) {
   return sum / (3 * size * size);
 }
 
-describe('a take, recorded in the browser and rendered', { skip: !(await haveFfmpeg()) && 'ffprobe is missing', timeout: 420_000 }, () => {
+describe('a take, recorded in the browser and rendered', { skip: !(await haveFfmpeg()) && 'ffmpeg and ffprobe are missing', timeout: 420_000 }, () => {
   let server;
   let browser;
   let dir;

@@ -4,10 +4,10 @@ import { Navigate, useLocation } from 'react-router-dom';
 import { useAppDispatch, useAppSelector } from '../app/hooks';
 import { Alert } from '../components/Alert';
 import { PageLayout } from '../components/PageLayout';
-import { TextField } from '../components/TextField';
 import { TextLink } from '../components/TextLink';
 import { clearAuthError, signIn } from '../features/auth/authSlice';
 import { AuthForm } from '../features/auth/AuthForm';
+import { EmailField, PasswordField } from '../features/auth/CredentialFields';
 import { returnPath } from '../features/auth/RequireAuth';
 import { emailError, passwordError } from '../features/auth/validation';
 import { friendlyMessage } from '../services/problems';
@@ -47,25 +47,8 @@ export function SignInPage() {
           </>
         }
       >
-        <TextField
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          inputMode="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          error={errors.email}
-        />
-        <TextField
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={errors.password}
-        />
+        <EmailField value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} />
+        <PasswordField value={password} onChange={(e) => setPassword(e.target.value)} error={errors.password} />
       </AuthForm>
     </PageLayout>
   );

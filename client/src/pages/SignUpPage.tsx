@@ -8,6 +8,7 @@ import { TextField } from '../components/TextField';
 import { TextLink } from '../components/TextLink';
 import { clearAuthError, signUp } from '../features/auth/authSlice';
 import { AuthForm } from '../features/auth/AuthForm';
+import { EmailField, PasswordField } from '../features/auth/CredentialFields';
 import { returnPath } from '../features/auth/RequireAuth';
 import { emailError, nameError, passwordError } from '../features/auth/validation';
 import { friendlyMessage } from '../services/problems';
@@ -60,26 +61,8 @@ export function SignUpPage() {
         }
       >
         <TextField label="Your name" name="name" autoComplete="name" value={values.name} onChange={set('name')} error={fieldError('name')} />
-        <TextField
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          inputMode="email"
-          value={values.email}
-          onChange={set('email')}
-          error={fieldError('email')}
-        />
-        <TextField
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="new-password"
-          hint="At least 8 characters."
-          value={values.password}
-          onChange={set('password')}
-          error={fieldError('password')}
-        />
+        <EmailField value={values.email} onChange={set('email')} error={fieldError('email')} />
+        <PasswordField creating value={values.password} onChange={set('password')} error={fieldError('password')} />
       </AuthForm>
     </PageLayout>
   );

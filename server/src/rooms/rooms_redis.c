@@ -1279,6 +1279,22 @@ static void on_uploads_reply(redisAsyncContext *ac, void *reply, void *privdata)
     free(o);
 }
 
+/* Sends cmd on room_id's key <suffix> (and field, when not NULL) for o; o is answered empty,
+ * on the next loop turn, for a bad room id or while Redis is away. */
+static void read_room_key(rooms_redis *rr, op *o, const char *room_id, const char *cmd, const char *suffix,
+                          const char *field, redisCallbackFn *on_reply)
+{
+    if (!valid_room_id(room_id)) {
+        defer(rr, o);
+        return;
+    }
+    char key[KEY_MAX];
+    room_key(key, room_id, suffix);
+    const char *argv[] = { cmd, key, field };
+    if (command(rr, on_reply, o, field ? 3 : 2, argv, NULL) != 0)
+        defer(rr, o);
+}
+
 static void redis_get_upload_status(rooms *self, const char *room_id, rooms_uploads_cb cb,
                                     void *ctx)
 {
@@ -1289,15 +1305,7 @@ static void redis_get_upload_status(rooms *self, const char *room_id, rooms_uplo
     if (!o)
         return;
     o->uploads_cb = cb;
-    if (!valid_room_id(room_id)) {
-        defer(rr, o);
-        return;
-    }
-    char key[KEY_MAX];
-    room_key(key, room_id, ":uploads");
-    const char *argv[] = { "HGETALL", key };
-    if (command(rr, on_uploads_reply, o, 2, argv, NULL) != 0)
-        defer(rr, o);
+    read_room_key(rr, o, room_id, "HGETALL", ":uploads", NULL, on_uploads_reply);
 }
 
 static void on_member_reply(redisAsyncContext *ac, void *reply, void *privdata)
@@ -1319,15 +1327,7 @@ static void redis_is_member(rooms *self, const char *room_id, const char *partic
     if (!o)
         return;
     o->member_cb = cb;
-    if (!valid_room_id(room_id)) {
-        defer(rr, o);
-        return;
-    }
-    char key[KEY_MAX];
-    room_key(key, room_id, ":members");
-    const char *argv[] = { "HEXISTS", key, participant_id };
-    if (command(rr, on_member_reply, o, 3, argv, NULL) != 0)
-        defer(rr, o); /* Redis is away: not known to be here */
+    read_room_key(rr, o, room_id, "HEXISTS", ":members", participant_id, on_member_reply);
 }
 
 static void redis_remove_room(rooms *self, const char *room_id)
