@@ -3,8 +3,9 @@
 // progress with publishUploadProgress, which the studio shows and sends to the server as
 // `upload-status`. Nothing here knows how recording or uploading works.
 //
-// The recorder is src/recording/session.ts: it keeps its own server clock, fed here from the
-// socket's pongs (both clocks read the same monotonic local time).
+// The recorder is src/recording/session.ts. Its server clock (recording/clock.ts) is fed here
+// from the socket's pongs and is the app's one estimate of the server's time: the studio's
+// timer reads it too (both use the same monotonic local time as the socket).
 
 import { serverClock } from '../recording/clock';
 import type { Resolution } from '../recording/mediaSettings';

@@ -6,6 +6,7 @@ import type { Dispatch } from '@reduxjs/toolkit';
 import { Mesh } from '../../rtc/Mesh';
 import { mediaStateOf, type MediaState } from '../../rtc/mediaState';
 import { RoomSocket, SocketError, localNow, onPong, type ErrorCode, type JoinedMessage } from '../../services/socket';
+import { serverClock } from '../../recording/clock';
 import type { Resolution } from '../../recording/mediaSettings';
 import type { StudioIdentity } from '../identity';
 import { LOCAL_STREAM, streamRegistry } from '../media/streamRegistry';
@@ -14,7 +15,6 @@ import { chatActions } from '../state/chatSlice';
 import { recordingActions } from '../state/recordingSlice';
 import { roomActions } from '../state/roomSlice';
 import { uploadsActions } from '../state/uploadsSlice';
-import { ServerClock } from './serverClock';
 
 // Errors worth telling the user about; the rest are handled where they happen.
 const NOTICE_CODES = new Set<ErrorCode>(['already_recording', 'not_recording', 'forbidden', 'rate_limited', 'internal_error', 'invalid_message']);
@@ -23,7 +23,8 @@ const UPLOAD_STATUS_MIN_GAP_MS = 1_000;
 export class StudioSession {
   private readonly socket: RoomSocket;
   private readonly mesh: Mesh;
-  private readonly clock = new ServerClock();
+  /** joined.serverTime - localNow(): the server's time until the first pong syncs serverClock. */
+  private roughOffset: number | null = null;
   private readonly cleanups: Array<() => void> = [];
   private selfId: string | null = null;
   private leaving = false;
@@ -93,9 +94,10 @@ export class StudioSession {
       s.on('error', ({ code, message }) => {
         if (NOTICE_CODES.has(code)) d(roomActions.noticeAdded({ code, message }));
       }),
-      onPong((sent, serverTime, received, pong) => {
-        this.clock.add(sent, serverTime, received, pong.serverSendTime - pong.serverReceiveTime);
-        const offset = this.clock.offset;
+      // serverClock (the recorder's, fed by recordingBridge from the same pongs) is the one
+      // estimate of the server's time; the studio shows the offset it has now.
+      onPong(() => {
+        const offset = serverClock.offsetMs;
         if (offset !== null) d(recordingActions.clockMeasured(Math.round(offset)));
       }),
       recordingBridge.subscribeUploadProgress((p) => this.uploadProgress(p)),
@@ -104,7 +106,8 @@ export class StudioSession {
   }
 
   /** The server's clock now (epoch ms), as well as we know it. */
-  serverNow = (): number => localNow() + (this.clock.offset ?? Date.now() - localNow());
+  serverNow = (): number =>
+    serverClock.synced ? serverClock.serverNow() : localNow() + (this.roughOffset ?? Date.now() - localNow());
 
   setMicrophone(on: boolean): void {
     for (const t of this.localStream.getAudioTracks()) t.enabled = on;
@@ -157,7 +160,7 @@ export class StudioSession {
     const d = this.dispatch;
     if (this.selfId) recordingBridge.onReconnected(); // a rejoin: uploads check in again
     this.selfId = m.participantId;
-    this.clock.roughly(m.serverTime, localNow());
+    this.roughOffset = m.serverTime - localNow();
     d(roomActions.joined(m));
     d(roomActions.remoteMediaChanged({ id: m.participantId, media: mediaStateOf(this.localStream) }));
     d(recordingActions.synced(m.recording));
