@@ -90,6 +90,8 @@ describe('the session page of a recorded take', { skip }, () => {
     const card = page.getByRole('listitem').filter({ hasText: 'Render' }).first();
     await card.getByText('Rendered · Grid, 720p').waitFor();
     await card.getByText('2 participants').waitFor();
+    // The take's length, from the list itself (no request per session).
+    assert.match(await card.locator('dt:text-is("Duration") + dd').textContent(), /^\d+:\d\d$/);
     await captureAtEachSize(page, 'dashboard-recorded');
 
     // The server's refusals read clearly (answers stubbed: they need states this take is not in).

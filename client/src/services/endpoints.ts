@@ -3,7 +3,7 @@ import { apiRequest, tokens } from './api';
 import type {
   JoinResult,
   RecordingDetail,
-  RecordingSummary,
+  RecordingListEntry,
   RenderJob,
   RenderLayout,
   RenderResolution,
@@ -36,8 +36,8 @@ export const authApi = {
 };
 
 export const recordingsApi = {
-  async list(signal?: AbortSignal): Promise<RecordingSummary[]> {
-    return (await apiRequest<{ recordings: RecordingSummary[] }>('GET', '/api/recordings', undefined, { signal })).recordings;
+  async list(signal?: AbortSignal): Promise<RecordingListEntry[]> {
+    return (await apiRequest<{ recordings: RecordingListEntry[] }>('GET', '/api/recordings', undefined, { signal })).recordings;
   },
   async get(roomId: string, signal?: AbortSignal): Promise<RecordingDetail> {
     const path = `/api/recordings/${encodeURIComponent(roomId)}`;

@@ -79,6 +79,16 @@ export interface Downloads {
 }
 
 /** GET /api/recordings/{roomId}. */
+/** An item of GET /api/recordings as the dashboard shows it: also what was recorded and rendered. */
+export interface RecordingListEntry extends RecordingSummary {
+  /** The time the stopped takes recorded. */
+  recordedMs: number;
+  /** The start of a take recording now (server clock), or null. */
+  recordingSince: number | null;
+  /** The latest render, or null. */
+  render: Pick<RenderJob, 'status' | 'progress' | 'layout' | 'resolution'> | null;
+}
+
 export interface RecordingDetail extends RecordingSummary {
   participants: Participant[];
   takes: Take[];

@@ -19,6 +19,18 @@
     "r.id, r.title, r.status, r.created_at, r.updated_at, r.host_user_id, r.invite_token, "     \
     "(SELECT COUNT(*) FROM participants p WHERE p.recording_id = r.id)"
 
+/* What the dashboard shows of each session besides RECORDING_COLUMNS (8 on): the time its
+ * stopped takes recorded, the start of a take recording now, and its latest render. */
+#define LATEST_RENDER(column) \
+    "(SELECT j." column " FROM render_jobs j WHERE j.recording_id = r.id ORDER BY j.created_at DESC, j.id DESC LIMIT 1)"
+#define LIST_COLUMNS                                                                                 \
+    RECORDING_COLUMNS ", "                                                                           \
+    "(SELECT COALESCE(SUM(t.stopped_at - t.started_at), 0) FROM takes t "                           \
+    "WHERE t.recording_id = r.id AND t.stopped_at IS NOT NULL), "                                    \
+    "(SELECT MAX(t.started_at) FROM takes t WHERE t.recording_id = r.id AND t.stopped_at IS NULL), " \
+    LATEST_RENDER("status") ", " LATEST_RENDER("progress") ", " LATEST_RENDER("layout") ", "        \
+    LATEST_RENDER("resolution")
+
 typedef struct {
     http_request *req;
     jwt_claims claims;
@@ -333,6 +345,20 @@ void recordings_create(http_request *req)
 
 /* ---- list ------------------------------------------------------------------------ */
 
+/* A row of LIST_COLUMNS: the recording, its recorded time and its latest render's summary. */
+static json_t *list_item_json(const config *cfg, const db_result *res, int row)
+{
+    json_t *item = recording_json(cfg, res, row);
+    json_object_set_new(item, "recordedMs", json_integer(db_value_int(res, row, 8, 0)));
+    json_object_set_new(item, "recordingSince", db_value(res, row, 9) ? json_integer(db_value_int(res, row, 9, 0)) : json_null());
+    json_t *render = !db_value(res, row, 10) ? json_null()
+        : json_pack("{s:s, s:I, s:s, s:s}", "status", db_value(res, row, 10), "progress",
+                    (json_int_t)db_value_int(res, row, 11, 0), "layout", db_value(res, row, 12), "resolution",
+                    db_value(res, row, 13));
+    json_object_set_new(item, "render", render ? render : json_null());
+    return item;
+}
+
 static void list_loaded(db_result *res, void *arg)
 {
     rec_ctx *c = arg;
@@ -341,7 +367,7 @@ static void list_loaded(db_result *res, void *arg)
     } else {
         json_t *list = json_array();
         for (int i = 0; i < res->nrows; i++)
-            json_array_append_new(list, recording_json(api_app(c->req)->cfg, res, i));
+            json_array_append_new(list, list_item_json(api_app(c->req)->cfg, res, i));
         http_respond_json(c->req, 200, json_pack("{s:o}", "recordings", list));
     }
     rec_ctx_free(c);
@@ -354,7 +380,7 @@ void recordings_list(http_request *req)
         return;
     db_param params[] = { DB_TEXT(c->claims.subject), DB_INT(LIST_LIMIT) };
     db_query(api_app(req)->db,
-             "SELECT " RECORDING_COLUMNS " FROM recordings r WHERE r.host_user_id = $1 "
+             "SELECT " LIST_COLUMNS " FROM recordings r WHERE r.host_user_id = $1 "
              "ORDER BY r.created_at DESC, r.id LIMIT $2",
              params, 2, list_loaded, c);
 }

@@ -103,7 +103,7 @@ describe('create and read', () => {
 });
 
 describe('list', () => {
-  test('only the caller\'s recordings, newest first, with participantCount and no participants', async () => {
+  test('only the caller\'s recordings, newest first, with participantCount, recorded time and latest render, and no participants', async () => {
     const carol = await registerUser(server, { name: 'Carol Lister' });
     const titles = ['first', 'second', 'third'];
     const created = [];
@@ -127,7 +127,10 @@ describe('list', () => {
       const { participants, takes, render, ...fields } = original; // only GET of one recording has these
       assert.deepEqual(takes, []);
       assert.equal(render, null);
-      assert.deepEqual({ ...item, participantCount: undefined }, { ...fields, participantCount: undefined });
+      // The dashboard's summary: nothing recorded or rendered yet.
+      const { participantCount, recordedMs, recordingSince, render: latestRender, ...rest } = item;
+      assert.deepEqual([recordedMs, recordingSince, latestRender], [0, null, null]);
+      assert.deepEqual({ ...rest, participantCount }, { ...fields, participantCount });
       assert.equal(participants.length, 1);
     }
 

@@ -30,6 +30,11 @@ describe('render: the embedded worker turns a take into final.mp4', { skip }, ()
     assert.equal(recording.render.progress, 100);
     assert.equal(recording.render.layout, 'grid');
     assert.equal(recording.render.resolution, '720p');
+    // The dashboard's list carries the recorded time and the render's summary.
+    const list = await server.request('GET', '/api/recordings', { token: host.accessToken });
+    const item = list.body.recordings.find((r) => r.roomId === rec.roomId);
+    const recordedMs = recording.takes.reduce((sum, t) => sum + (t.stoppedAt - t.startedAt), 0);
+    assert.deepEqual([item.recordedMs, item.recordingSince, item.render], [recordedMs, null, { status: 'done', progress: 100, layout: 'grid', resolution: '720p' }]);
     const video = await checkFinal(recording, dir, durationMs);
     assert.deepEqual([video.width, video.height], [1280, 720]);
     await checkParticipantFiles(recording, dir, durationMs);

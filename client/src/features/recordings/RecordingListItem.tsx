@@ -1,17 +1,17 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 
-import { useAppSelector } from '../../app/hooks';
 import { focusRing } from '../../components/focusRing';
 import { StatusBadge } from '../../components/StatusBadge';
-import type { RecordingSummary } from '../../services/types';
-import { formatDate, formatDuration, recordedDuration } from './format';
+import type { RecordingListEntry } from '../../services/types';
+import { formatDate, formatDuration } from './format';
 import { renderSummary } from './renderSummary';
 
 /** A session on the dashboard; the whole card opens it. */
-export function RecordingListItem({ recording }: { recording: RecordingSummary }) {
-  const detail = useAppSelector((s) => s.recordings.details[recording.roomId]?.data ?? null);
-  const duration = detail && detail.takes.length > 0 ? formatDuration(recordedDuration(detail)) : '—';
+export function RecordingListItem({ recording }: { recording: RecordingListEntry }) {
+  const { recordedMs, recordingSince } = recording;
+  const recorded = recordedMs + (recordingSince !== null ? Math.max(0, Date.now() - recordingSince) : 0);
+  const duration = recordedMs > 0 || recordingSince !== null ? formatDuration(recorded) : '—';
   const people = recording.participantCount === 1 ? '1 participant' : `${recording.participantCount} participants`;
   return (
     <li className="relative rounded-xl border border-zinc-800 bg-zinc-900/60 p-4 transition-colors has-[a:hover]:border-zinc-600 has-[a:hover]:bg-zinc-900 sm:p-5">
@@ -28,7 +28,7 @@ export function RecordingListItem({ recording }: { recording: RecordingSummary }
         <Meta label="Created">{formatDate(recording.createdAt)}</Meta>
         <Meta label="Duration">{duration}</Meta>
         <Meta label="Participants">{people}</Meta>
-        <Meta label="Render">{renderSummary(recording, detail)}</Meta>
+        <Meta label="Render">{renderSummary(recording)}</Meta>
       </dl>
     </li>
   );

@@ -4,7 +4,7 @@ import { createAsyncThunk, createSlice, isAnyOf } from '@reduxjs/toolkit';
 
 import { recordingsApi } from '../../services/endpoints';
 import { toProblem, type Problem } from '../../services/problems';
-import type { RecordingDetail, RecordingSummary, RenderJob, RenderLayout, RenderResolution } from '../../services/types';
+import type { RecordingDetail, RecordingListEntry, RenderJob, RenderLayout, RenderResolution } from '../../services/types';
 import { signIn, signOut, signUp } from '../auth/authSlice';
 
 type LoadStatus = 'idle' | 'loading' | 'loaded' | 'failed';
@@ -18,7 +18,7 @@ export interface DetailState {
 }
 
 export interface RecordingsState {
-  list: { items: RecordingSummary[]; status: LoadStatus; error: Problem | null };
+  list: { items: RecordingListEntry[]; status: LoadStatus; error: Problem | null };
   details: Record<string, DetailState>;
   create: { status: 'idle' | 'pending' | 'failed'; error: Problem | null; createdId: string | null };
   render: Record<string, { pending: boolean; error: Problem | null }>;
@@ -33,7 +33,7 @@ const initialState: RecordingsState = {
 
 type Rejects = { rejectValue: Problem };
 
-export const fetchRecordings = createAsyncThunk<RecordingSummary[], void, Rejects>(
+export const fetchRecordings = createAsyncThunk<RecordingListEntry[], void, Rejects>(
   'recordings/fetchList',
   async (_, { signal, rejectWithValue }) => {
     try {
@@ -141,7 +141,7 @@ const recordingsSlice = createSlice({
       .addCase(createRecording.fulfilled, (state, { payload }) => {
         state.create = { status: 'idle', error: null, createdId: payload.roomId };
         state.details[payload.roomId] = { data: payload, status: 'loaded', error: null, renderEpoch: 0 };
-        state.list.items.unshift(payload);
+        state.list.items.unshift({ ...payload, recordedMs: 0, recordingSince: null, render: null });
       })
       .addCase(createRecording.rejected, (state, { payload, error }) => {
         state.create = { status: 'failed', error: payload ?? toProblem(error), createdId: null };
