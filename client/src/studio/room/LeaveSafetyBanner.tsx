@@ -2,8 +2,9 @@
 // theirs is on the server and the take is completed, leaving would put the recording at risk
 // (it stays in browser storage, but only reaches the host when they come back).
 import { useStudioSelector } from '../state/hooks';
+import type { LocalUploads } from '../state/uploadsSlice';
 
-function message(local: { recorded: number; uploaded: number; safeToLeave: boolean; failed: number }) {
+function message(local: LocalUploads) {
   if (!local.safeToLeave)
     return {
       tone: 'bg-amber-500/15 text-amber-200',

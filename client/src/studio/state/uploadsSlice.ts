@@ -3,14 +3,10 @@
 import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
 
 import type { UploadStatus } from '../../services/socket';
+import type { UploadProgress } from '../recordingBridge';
 
-export interface LocalUploads {
-  recorded: number;
-  uploaded: number;
-  /** Nothing is lost by closing the page now. */
-  safeToLeave: boolean;
-  failed: number;
-}
+/** Our own upload progress, as the recorder reports it through recordingBridge. */
+export type LocalUploads = UploadProgress;
 
 export interface UploadsState {
   byParticipant: Record<string, UploadStatus>;
